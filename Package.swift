@@ -1,0 +1,75 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "optgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "optgated", targets: ["optgated"]),
+        .executable(name: "optgate", targets: ["optgate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(name: "GateCore", swiftSettings: upcoming),
+        .target(
+            name: "GateStore",
+            dependencies: [
+                "GateCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            resources: [.copy("Notices/face-recognition.v1.en.txt"), .copy("Notices/face-recognition.v1.zh.txt")],
+            swiftSettings: upcoming
+        ),
+        .target(name: "GateControl", dependencies: ["GateCore"], swiftSettings: upcoming),
+        .target(name: "CGateShims"),
+        .target(
+            name: "GateServices",
+            dependencies: [
+                "GateCore", "GateStore", "GateControl", "CGateShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "optgated",
+            dependencies: [
+                "GateServices", "GateStore", "GateCore", "GateControl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "optgate",
+            dependencies: [
+                "GateStore", "GateControl", "GateCore", "GateServices",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
+        .testTarget(name: "GateStoreTests", dependencies: ["GateStore", "GateCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["GateControl", "GateServices", "optgated", "optgate"],
+            swiftSettings: upcoming
+        ),
+    ]
+)

@@ -1,0 +1,123 @@
+public import GateCore
+
+/// The control socket's protocol: one JSON object per line in each direction, a request then its
+/// response. Documented in `docs/control-socket.md`.
+public struct ControlRequest: Codable, Sendable, Hashable {
+    public enum Command: String, Codable, Sendable {
+        case status
+        /// Open a door for one pulse on an operator's behalf (audited with the peer's Unix user).
+        case openDoor = "door.open"
+        /// Inject an input into a daemon running with simulated hardware.
+        case simulate
+    }
+
+    public var command: Command
+    public var door: String?
+    public var input: SimulatedInput?
+    /// Free text from the CLI user (`--operator`), recorded beside the Unix user.
+    public var operatorNote: String?
+
+    public init(command: Command, door: String? = nil, input: SimulatedInput? = nil, operatorNote: String? = nil) {
+        self.command = command
+        self.door = door
+        self.input = input
+        self.operatorNote = operatorNote
+    }
+
+    /// Longest request line the daemon accepts.
+    public static let maximumLength = 16 * 1024
+}
+
+/// A hardware input the simulator can inject.
+public enum SimulatedInput: Codable, Sendable, Hashable {
+    case card(uid: String)
+    /// Digits typed on the keypad followed by `#`.
+    case pin(digits: String)
+    /// Raw keypad keys (`0`-`9`, `#`, `*`), for testing entry edge cases.
+    case keys(String)
+    case rex
+    case contact(open: Bool)
+    case fire(active: Bool)
+    case tamper
+}
+
+public struct ControlResponse: Codable, Sendable {
+    public var ok: Bool
+    public var error: String?
+    public var message: String?
+    public var status: DaemonStatus?
+    /// For simulated credentials: what the door decided.
+    public var decision: DecisionSummary?
+
+    public init(ok: Bool, error: String? = nil, message: String? = nil, status: DaemonStatus? = nil, decision: DecisionSummary? = nil) {
+        self.ok = ok
+        self.error = error
+        self.message = message
+        self.status = status
+        self.decision = decision
+    }
+
+    public static func failure(_ error: String) -> ControlResponse { ControlResponse(ok: false, error: error) }
+}
+
+public struct DecisionSummary: Codable, Sendable, Hashable {
+    public var result: AccessResult
+    public var reason: DecisionReason
+    public var resident: String?
+
+    public init(result: AccessResult, reason: DecisionReason, resident: String?) {
+        self.result = result
+        self.reason = reason
+        self.resident = resident
+    }
+}
+
+public struct DaemonStatus: Codable, Sendable {
+    public var version: String
+    public var pid: Int32
+    public var startedAt: WallTime
+    public var simulated: Bool
+    public var faceEntry: String
+    public var doors: [DoorStatus]
+    public var counts: [String: Int]
+
+    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, faceEntry: String, doors: [DoorStatus], counts: [String: Int]) {
+        self.version = version
+        self.pid = pid
+        self.startedAt = startedAt
+        self.simulated = simulated
+        self.faceEntry = faceEntry
+        self.doors = doors
+        self.counts = counts
+    }
+}
+
+public struct DoorStatus: Codable, Sendable {
+    public var name: String
+    /// `locked`, `unlocked` or `fireReleased`.
+    public var lock: String
+    /// Whether the relay coil is energised (depends on the relay's polarity).
+    public var relayEnergized: Bool
+    public var contact: String
+    public var fireAlarm: Bool
+    public var alarms: [DoorAlarm]
+    public var methods: [AccessMethod]
+    public var keypadLockedOut: Bool
+
+    public init(name: String, lock: String, relayEnergized: Bool, contact: String, fireAlarm: Bool, alarms: [DoorAlarm],
+                methods: [AccessMethod], keypadLockedOut: Bool) {
+        self.name = name
+        self.lock = lock
+        self.relayEnergized = relayEnergized
+        self.contact = contact
+        self.fireAlarm = fireAlarm
+        self.alarms = alarms
+        self.methods = methods
+        self.keypadLockedOut = keypadLockedOut
+    }
+}
+
+/// Where the CLI and the daemon meet by default: `<state dir>/control.sock`.
+public enum ControlSocket {
+    public static func defaultPath(stateDirectory: String) -> String { "\(stateDirectory)/control.sock" }
+}

@@ -1,0 +1,55 @@
+/// The outcome of one event at a door, as it is written to the event log.
+public enum AccessResult: String, Sendable, Hashable, Codable {
+    case granted
+    case denied
+    /// An alarm was raised (forced open, held open, tamper, keypad lockout, fire).
+    case alarm
+    /// A previously raised alarm condition ended (door closed again, fire alarm cleared).
+    case cleared
+}
+
+/// Why a decision came out the way it did. The raw values are stable: they appear in the event log,
+/// in `optgate events` output and in exports.
+public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A known, active credential of a resident whose access is current.
+    case valid
+    case unknownCard
+    case unknownPin
+    /// A face was seen but matched no consenting resident (nothing else about it is kept).
+    case noMatch
+    /// The credential's method is not enabled on this door.
+    case methodDisabled
+    /// The resident's access ended (`validUntil` is in the past).
+    case expired
+    /// The keypad is locked out after too many wrong PINs.
+    case lockedOut
+    /// Fewer digits than the minimum PIN length were submitted.
+    case pinTooShort
+    /// More digits than the maximum PIN length were typed.
+    case pinTooLong
+    case remoteOpen
+    case exitRequest
+    case fireRelease
+    case fireCleared
+    case heldOpen
+    case doorClosed
+    case forcedOpen
+    case tamper
+    case keypadLockout
+}
+
+/// A decision about one credential presented at one door.
+public struct AccessDecision: Sendable, Hashable {
+    public var result: AccessResult
+    public var reason: DecisionReason
+    /// The resident the credential belongs to, when it is known, including for denials such as `expired`.
+    public var residentID: String?
+
+    public init(result: AccessResult, reason: DecisionReason, residentID: String? = nil) {
+        self.result = result
+        self.reason = reason
+        self.residentID = residentID
+    }
+
+    public var isGranted: Bool { result == .granted }
+}

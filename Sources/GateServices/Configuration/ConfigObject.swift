@@ -1,0 +1,153 @@
+import Foundation
+
+/// A configuration problem, named by its key path so the operator knows exactly what to fix.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var key: String
+    public var problem: String
+
+    public init(key: String, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+
+    public var description: String { key.isEmpty ? "configuration: \(problem)" : "configuration key \(key): \(problem)" }
+}
+
+/// A strict reader over a JSON object: every key read is remembered, and `finish()` rejects the ones
+/// nobody asked for, so a typo such as `pulseSecond` stops startup instead of being ignored.
+struct ConfigObject {
+    let path: String
+    private let values: [String: JSONValue]
+    private var consumed: Set<String> = []
+
+    init(path: String, values: [String: JSONValue]) {
+        self.path = path
+        self.values = values
+    }
+
+    static func parse(json data: Data) throws(ConfigurationError) -> ConfigObject {
+        let object: JSONValue
+        do {
+            object = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            let reason = (context.underlyingError as? NSError)?.userInfo["NSDebugDescription"] as? String ?? context.debugDescription
+            throw ConfigurationError(key: "", problem: "the file is not valid JSON (\(reason))")
+        } catch {
+            throw ConfigurationError(key: "", problem: "the file is not valid JSON")
+        }
+        guard case .object(let values) = object else {
+            throw ConfigurationError(key: "", problem: "the top level must be a JSON object")
+        }
+        return ConfigObject(path: "", values: values)
+    }
+
+    private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    mutating func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        consumed.insert(key)
+        guard let raw = values[key] else { return value }
+        guard case .number(let double) = raw else {
+            throw ConfigurationError(key: name(key), problem: "expected a number")
+        }
+        guard range.contains(double) else {
+            throw ConfigurationError(key: name(key), problem: "\(format(double)) is out of range \(format(range.lowerBound))–\(format(range.upperBound))")
+        }
+        return double
+    }
+
+    mutating func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        let double = try number(key, default: Double(value), range: Double(range.lowerBound)...Double(range.upperBound))
+        guard double == double.rounded() else { throw ConfigurationError(key: name(key), problem: "expected a whole number") }
+        return Int(double)
+    }
+
+    mutating func string(_ key: String, default value: String?) throws(ConfigurationError) -> String? {
+        consumed.insert(key)
+        guard let raw = values[key] else { return value }
+        guard case .string(let string) = raw, !string.isEmpty else {
+            throw ConfigurationError(key: name(key), problem: "expected a non-empty string")
+        }
+        return string
+    }
+
+    mutating func choice<T: RawRepresentable>(_ key: String, default value: T) throws(ConfigurationError) -> T
+    where T.RawValue == String, T: CaseIterable {
+        guard let raw = try string(key, default: value.rawValue) else { return value }
+        guard let choice = T(rawValue: raw) else {
+            let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError(key: name(key), problem: "\"\(raw)\" is not one of: \(allowed)")
+        }
+        return choice
+    }
+
+    mutating func stringArray(_ key: String, default value: [String]) throws(ConfigurationError) -> [String] {
+        consumed.insert(key)
+        guard let raw = values[key] else { return value }
+        guard case .array(let array) = raw else { throw ConfigurationError(key: name(key), problem: "expected an array of strings") }
+        return try array.map { element throws(ConfigurationError) in
+            guard case .string(let string) = element else {
+                throw ConfigurationError(key: name(key), problem: "expected an array of strings")
+            }
+            return string
+        }
+    }
+
+    mutating func object(_ key: String) throws(ConfigurationError) -> ConfigObject {
+        consumed.insert(key)
+        guard let raw = values[key] else { return ConfigObject(path: name(key), values: [:]) }
+        guard case .object(let nested) = raw else { throw ConfigurationError(key: name(key), problem: "expected an object") }
+        return ConfigObject(path: name(key), values: nested)
+    }
+
+    mutating func objectArray(_ key: String) throws(ConfigurationError) -> [ConfigObject]? {
+        consumed.insert(key)
+        guard let raw = values[key] else { return nil }
+        guard case .array(let array) = raw else {
+            throw ConfigurationError(key: name(key), problem: "expected an array of objects")
+        }
+        return try array.enumerated().map { index, element throws(ConfigurationError) in
+            guard case .object(let values) = element else {
+                throw ConfigurationError(key: "\(name(key))[\(index)]", problem: "expected an object")
+            }
+            return ConfigObject(path: "\(name(key))[\(index)]", values: values)
+        }
+    }
+
+    /// - Throws: naming the first key that was never read.
+    func finish() throws(ConfigurationError) {
+        if let unknown = values.keys.sorted().first(where: { !consumed.contains($0) }) {
+            throw ConfigurationError(key: name(unknown), problem: "unknown key")
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
+
+/// A JSON value that keeps booleans, numbers and strings apart (JSONSerialization on Linux does not).
+enum JSONValue: Decodable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}

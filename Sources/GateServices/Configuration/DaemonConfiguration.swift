@@ -1,0 +1,125 @@
+public import Foundation
+public import GateCore
+
+/// Everything `optgated` reads from its configuration file. Every key, its type, default and range is
+/// documented in `docs/configuration.md`; unknown keys and out-of-range values refuse to start.
+public struct DaemonConfiguration: Sendable {
+    /// One door (or gate) the daemon controls.
+    public struct Door: Sendable, Hashable {
+        public enum RelayPolarity: String, Sendable, Hashable, CaseIterable {
+            /// Electric strike: energised = released; loses power → stays locked.
+            case failSecure
+            /// Maglock: energised = locked; loses power → releases (fire-code egress).
+            case failSafe
+        }
+
+        /// `name` (string, required, unique): shown in events and used by `--door`.
+        public var name: String
+        /// `methods` (array of face|card|pin, default ["card","pin"]): credential methods accepted.
+        public var methods: Set<AccessMethod>
+        /// `relay.pulseSeconds` (number, default 3, 0.1–30).
+        /// `heldOpenSeconds` (number, default 30, 1–255).
+        public var timings: DoorTimings
+        /// `relay.polarity` (failSecure|failSafe, default failSecure).
+        public var polarity: RelayPolarity
+    }
+
+    public var doors: [Door]
+    /// `keypad.minDigits` (4–8, default 4), `keypad.maxDigits` (4–8, default 8, ≥ minDigits),
+    /// `keypad.interDigitTimeoutSeconds` (1–60, default 5).
+    public var pinEntry: PinEntryRules
+    /// `keypad.lockoutFailures` (1–100, default 5), `keypad.lockoutWindowSeconds` (1–3600, default 60),
+    /// `keypad.lockoutSeconds` (1–86400, default 60).
+    public var lockout: LockoutRules
+    /// `retention.accessEventDays` (1–3650, default 180): older access and alarm events are blanked.
+    public var accessEventRetentionDays: Int
+    /// `control.socketPath` (string, default `<state dir>/control.sock`).
+    public var controlSocketPath: String?
+    /// `control.group` (string, default none): group given access to the socket (mode 0660).
+    public var controlGroup: String?
+
+    /// The configuration used without a file: one door `main` with card and PIN.
+    public static let defaults = try! DaemonConfiguration(json: Data("{}".utf8))
+
+    public init(json data: Data) throws(ConfigurationError) {
+        var root = try ConfigObject.parse(json: data)
+        var doors: [Door] = []
+        if let entries = try root.objectArray("doors") {
+            guard !entries.isEmpty else { throw ConfigurationError(key: "doors", problem: "at least one door is needed") }
+            for var entry in entries {
+                doors.append(try Self.door(&entry))
+                try entry.finish()
+            }
+        } else {
+            var empty = ConfigObject(path: "doors[0]", values: ["name": .string("main")])
+            doors.append(try Self.door(&empty))
+        }
+        var names = Set<String>()
+        for (index, door) in doors.enumerated() where !names.insert(door.name).inserted {
+            throw ConfigurationError(key: "doors[\(index)].name", problem: "\"\(door.name)\" is used by another door")
+        }
+        self.doors = doors
+
+        var keypad = try root.object("keypad")
+        let minDigits = try keypad.integer("minDigits", default: 4, range: 4...8)
+        let maxDigits = try keypad.integer("maxDigits", default: 8, range: 4...8)
+        guard maxDigits >= minDigits else {
+            throw ConfigurationError(key: "keypad.maxDigits", problem: "must be at least keypad.minDigits (\(minDigits))")
+        }
+        pinEntry = PinEntryRules(
+            minimumDigits: minDigits, maximumDigits: maxDigits,
+            interDigitTimeout: .seconds(try keypad.number("interDigitTimeoutSeconds", default: 5, range: 1...60))
+        )
+        lockout = LockoutRules(
+            maximumFailures: try keypad.integer("lockoutFailures", default: 5, range: 1...100),
+            window: .seconds(try keypad.number("lockoutWindowSeconds", default: 60, range: 1...3600)),
+            duration: .seconds(try keypad.number("lockoutSeconds", default: 60, range: 1...86_400))
+        )
+        try keypad.finish()
+
+        var retention = try root.object("retention")
+        accessEventRetentionDays = try retention.integer("accessEventDays", default: 180, range: 1...3650)
+        try retention.finish()
+
+        var control = try root.object("control")
+        controlSocketPath = try control.string("socketPath", default: nil)
+        controlGroup = try control.string("group", default: nil)
+        try control.finish()
+        try root.finish()
+    }
+
+    /// Reads and validates a configuration file.
+    public init(contentsOf path: String) throws(ConfigurationError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: "", problem: "cannot read \(path)")
+        }
+        try self.init(json: data)
+    }
+
+    private static func door(_ entry: inout ConfigObject) throws(ConfigurationError) -> Door {
+        guard let name = try entry.string("name", default: nil) else {
+            throw ConfigurationError(key: "\(entry.path).name", problem: "every door needs a name")
+        }
+        var methods = Set<AccessMethod>()
+        for raw in try entry.stringArray("methods", default: ["card", "pin"]) {
+            guard let method = AccessMethod(rawValue: raw), AccessMethod.credentialMethods.contains(method) else {
+                throw ConfigurationError(key: "\(entry.path).methods", problem: "\"\(raw)\" is not one of: face, card, pin")
+            }
+            methods.insert(method)
+        }
+        // R1: face is never the only way in.
+        guard !methods.isDisjoint(with: [.card, .pin]) else {
+            throw ConfigurationError(
+                key: "\(entry.path).methods",
+                problem: "door \"\(name)\" must accept card or PIN as well: face may never be the only way in"
+            )
+        }
+        var relay = try entry.object("relay")
+        let pulse = try relay.number("pulseSeconds", default: 3, range: 0.1...30)
+        let polarity = try relay.choice("polarity", default: Door.RelayPolarity.failSecure)
+        try relay.finish()
+        let heldOpen = try entry.number("heldOpenSeconds", default: 30, range: 1...255)
+        return Door(name: name, methods: methods, timings: DoorTimings(pulse: .seconds(pulse), heldOpen: .seconds(heldOpen)),
+                    polarity: polarity)
+    }
+}

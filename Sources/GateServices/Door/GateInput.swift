@@ -1,0 +1,24 @@
+public import GateCore
+public import GateStore
+
+/// Everything that can happen at a gate, from readers, inputs, the recogniser or an operator.
+public enum GateInput: Sendable {
+    case card(door: String, uid: CardUID)
+    case key(door: String, KeypadKey)
+    case exitRequest(door: String)
+    case contact(door: String, open: Bool)
+    /// The fire-alarm input is wired to every door it releases; `nil` means all doors.
+    case fire(door: String?, active: Bool)
+    case tamper(door: String)
+    case remoteOpen(door: String, operator: String)
+
+    var door: String? {
+        switch self {
+        case .card(let door, _), .key(let door, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
+            .remoteOpen(let door, _):
+            door
+        case .fire(let door, _):
+            door
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import GateCore
+import GateStore
+
+struct ConsentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consent",
+        abstract: "Record, withdraw and show face-recognition consent (separate from every other agreement).",
+        subcommands: [Grant.self, Withdraw.self, Show.self]
+    )
+
+    struct Grant: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a resident's explicit consent to face recognition, pinned to the notice they were shown.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+        @Option(help: "Version of the notice the resident read (optgate notice show).") var noticeVersion: String
+        @Option(help: "Language of the notice shown: zh or en.") var language = "zh"
+        @Option(help: "How consent was given: kiosk, paper or console.") var method: ConsentMethod = .console
+        @Option(help: "Staff member who recorded it (default: your Unix user).") var `operator`: String?
+        @Option(help: "Doors covered, comma-separated (default: all).") var scope = "*"
+
+        func run() throws {
+            let notice = try NoticeLibrary.notice(version: noticeVersion, language: language)
+            let record = try global.database().grantConsent(
+                residentID: id, notice: notice, method: method, operator: self.operator ?? currentOperator,
+                scope: scope.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            print("consent \(record.id) granted by \(id): notice v\(record.noticeVersion) (\(record.language), sha256 \(record.noticeSHA256.prefix(12))…), method \(record.method.rawValue)")
+        }
+    }
+
+    struct Withdraw: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw consent: face templates are deleted at once; cards and PIN keep working.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+        @Option(help: "How the withdrawal was requested: kiosk, paper or console.") var method: ConsentMethod = .console
+        @Option(help: "Staff member who recorded it (default: your Unix user).") var `operator`: String?
+
+        func run() throws {
+            let (record, deleted) = try global.database().withdrawConsent(
+                residentID: id, method: method, operator: self.operator ?? currentOperator)
+            print("consent withdrawn by \(id) (ledger entry \(record.id)); \(deleted) face template(s) deleted")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a resident's consent history.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            let history = try global.database().consentHistory(residentID: id)
+            if json { return try Output.json(history.map(ConsentJSON.init)) }
+            if history.isEmpty { print("no consent recorded for \(id)") }
+            for record in history {
+                print("\(Output.time(record.time))  \(record.action.rawValue)  notice v\(record.noticeVersion)/\(record.language)  \(record.method.rawValue)  by \(record.operator)  scope \(record.scope.joined(separator: ","))")
+            }
+        }
+    }
+}
+
+struct ConsentJSON: Encodable {
+    var id: Int64
+    var resident: String
+    var action: String
+    var time: String
+    var noticeVersion: String
+    var noticeSHA256: String
+    var language: String
+    var method: String
+    var `operator`: String
+    var scope: [String]
+    var device: String
+
+    init(_ record: ConsentRecord) {
+        id = record.id
+        resident = record.residentID
+        action = record.action.rawValue
+        time = Output.time(record.time)
+        noticeVersion = record.noticeVersion
+        noticeSHA256 = record.noticeSHA256
+        language = record.language
+        method = record.method.rawValue
+        self.operator = record.operator
+        scope = record.scope
+        device = record.device
+    }
+}
+
+struct NoticeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notice", abstract: "Show the face-recognition notice residents read before consenting.",
+        subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a notice version (default: the newest).")
+        @Option(help: "Notice version.") var version: String?
+        @Option(help: "Language: zh, en or all.") var language = "all"
+
+        func run() throws {
+            guard let version = version ?? NoticeLibrary.versions.last else { throw CLIError("no notice texts are installed") }
+            let languages = language == "all" ? ["zh", "en"] : [language]
+            for language in languages {
+                let notice = try NoticeLibrary.notice(version: version, language: language)
+                print("--- notice v\(notice.version) (\(notice.language)), sha256 \(notice.sha256)")
+                print(notice.text)
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import GateControl
+import GateCore
+import GateServices
+
+struct DoorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "door", abstract: "Act on a door through the running daemon.", subcommands: [Open.self])
+
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Release a door for one pulse; recorded with your Unix user.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Door name (default: the first door).") var door: String?
+        @Option(help: "A note recorded beside your Unix user, e.g. why.") var note: String?
+
+        func run() throws {
+            _ = try global.send(ControlRequest(command: .openDoor, door: door, operatorNote: note))
+            print("door \(door ?? "(default)") opened")
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the daemon, its doors and counts.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "JSON output.") var json = false
+
+    func run() throws {
+        guard let status = try global.send(ControlRequest(command: .status)).status else {
+            throw CLIError("optgated sent no status")
+        }
+        if json { return try Output.json(status) }
+        print("optgated \(status.version), pid \(status.pid), up since \(Output.time(status.startedAt))\(status.simulated ? ", simulated hardware" : "")")
+        print("face entry: \(status.faceEntry)")
+        for door in status.doors {
+            let alarms = door.alarms.isEmpty ? "none" : door.alarms.map(\.rawValue).joined(separator: ",")
+            print("door \(door.name): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")")
+        }
+        print(status.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    }
+}
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check configuration files.", subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a daemon configuration file.")
+        @Argument(help: "Configuration file.") var file: String
+
+        func run() throws {
+            do {
+                let configuration = try DaemonConfiguration(contentsOf: file)
+                print("ok: \(configuration.doors.count) door(s): \(configuration.doors.map(\.name).joined(separator: ", "))")
+            } catch {
+                print("\(file): \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inject inputs into a daemon running with --simulate.",
+        subcommands: [Card.self, Pin.self, Keys.self, Rex.self, Contact.self, Fire.self, Tamper.self])
+
+    struct Target: ParsableArguments {
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Door name (default: the first door).") var door: String?
+
+        func send(_ input: SimulatedInput) throws {
+            let response = try global.send(ControlRequest(command: .simulate, door: door, input: input))
+            if let decision = response.decision {
+                print("\(decision.result.rawValue) (\(decision.reason.rawValue))\(decision.resident.map { " resident \($0)" } ?? "")")
+            } else {
+                print(response.message ?? "ok")
+            }
+        }
+    }
+
+    struct Card: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Present a card.")
+        @OptionGroup var target: Target
+        @Option(help: "Card UID in hex.") var uid: String
+        func run() throws { try target.send(.card(uid: uid)) }
+    }
+
+    struct Pin: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Type digits and # on the keypad.")
+        @OptionGroup var target: Target
+        @Argument(help: "Digits.") var digits: String
+        func run() throws { try target.send(.pin(digits: digits)) }
+    }
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Press raw keypad keys (0-9, #, *).")
+        @OptionGroup var target: Target
+        @Argument(help: "Keys.") var keys: String
+        func run() throws { try target.send(.keys(keys)) }
+    }
+
+    struct Rex: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Press the request-to-exit button.")
+        @OptionGroup var target: Target
+        func run() throws { try target.send(.rex) }
+    }
+
+    enum ContactState: String, ExpressibleByArgument, CaseIterable { case open, closed }
+    enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
+
+    struct Contact: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the door contact.")
+        @OptionGroup var target: Target
+        @Argument(help: "open or closed.") var state: ContactState
+        func run() throws { try target.send(.contact(open: state == .open)) }
+    }
+
+    struct Fire: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the fire-alarm input (all doors).")
+        @OptionGroup var target: Target
+        @Argument(help: "on or off.") var state: Switch
+        func run() throws { try target.send(.fire(active: state == .on)) }
+    }
+
+    struct Tamper: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Trigger the tamper input.")
+        @OptionGroup var target: Target
+        func run() throws { try target.send(.tamper) }
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import GateCore
+import GateStore
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create the state directory, device key and database.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let database = try global.database()
+        print("initialised \(database.databasePath)")
+        print("device key: \(global.stateDirectory)/keys/master.key (back it up separately: templates cannot be read without it)")
+    }
+}
+
+/// A resident as `--json` prints it (docs/cli-json.md).
+struct ResidentJSON: Encodable {
+    var id: String
+    var name: String
+    var unit: String
+    var validUntil: String?
+    var createdAt: String
+    var cards: [String]
+    var pin: Bool
+    var faceTemplates: Int
+    var faceConsent: Bool
+
+    init(_ resident: Resident) {
+        id = resident.id
+        name = resident.displayName
+        unit = resident.unit
+        validUntil = resident.validUntil.map(Output.time)
+        createdAt = Output.time(resident.createdAt)
+        cards = resident.cards.map { "…\($0)" }
+        pin = resident.hasPIN
+        faceTemplates = resident.faceTemplates
+        faceConsent = resident.faceConsent
+    }
+}
+
+struct ResidentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resident",
+        abstract: "Add, list, show and erase residents.",
+        subcommands: [Add.self, List.self, Show.self, Erase.self]
+    )
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a resident; prints only the new id.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Name as shown to staff.") var name: String
+        @Option(help: "Unit, e.g. 3-2-1501.") var unit: String
+        @Option(help: "Last day of access (YYYY-MM-DD, through the end of that day) or an ISO 8601 time.")
+        var validUntil: String?
+
+        func validate() throws {
+            if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a name.") }
+            if unit.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a unit.") }
+            if let validUntil, parseDate(validUntil) == nil {
+                throw ValidationError("Please give --valid-until as YYYY-MM-DD or an ISO 8601 date-time.")
+            }
+        }
+
+        func run() throws {
+            let id = try global.database().addResident(name: name, unit: unit, validUntil: validUntil.flatMap(parseDate),
+                                                       operator: currentOperator)
+            print(id)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List residents.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            let residents = try global.database().residents()
+            if json { return try Output.json(residents.map(ResidentJSON.init)) }
+            for resident in residents {
+                let credentials = [resident.cards.isEmpty ? nil : "cards \(resident.cards.map { "…\($0)" }.joined(separator: ","))",
+                                   resident.hasPIN ? "PIN" : nil,
+                                   resident.faceTemplates > 0 ? "face ×\(resident.faceTemplates)" : nil].compactMap { $0 }
+                print("\(resident.id)  \(resident.unit)  \(resident.displayName)  \(credentials.joined(separator: "; "))")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one resident.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            let resident = try global.database().resident(id)
+            if json { return try Output.json(ResidentJSON(resident)) }
+            print("id:            \(resident.id)")
+            print("name:          \(resident.displayName)")
+            print("unit:          \(resident.unit)")
+            print("valid until:   \(resident.validUntil.map(Output.time) ?? "open-ended")")
+            print("cards:         \(resident.cards.isEmpty ? "none" : resident.cards.map { "…\($0)" }.joined(separator: ", "))")
+            print("PIN:           \(resident.hasPIN ? "set" : "not set")")
+            print("face consent:  \(resident.faceConsent ? "active" : "none")")
+            print("face templates: \(resident.faceTemplates)")
+        }
+    }
+
+    struct Erase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a resident and all their personal data; prints a deletion receipt.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+
+        func run() throws {
+            let receipt = try global.database().eraseResident(id, operator: currentOperator)
+            print("erased \(id): profile, cards, PIN, consent records and face templates deleted; \(receipt.blankedEntries) log entries blanked")
+            print("receipt: audit entry \(receipt.auditSeq), token \(receipt.token)")
+        }
+    }
+}
+
+struct CardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "card", abstract: "Enrol and remove cards.", subcommands: [Add.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enrol a card for a resident.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+        @Option(help: "Card UID in hex (4–10 bytes).") var uid: String
+
+        func validate() throws {
+            if CardUID(uid) == nil { throw ValidationError("Please give --uid as 4 to 10 bytes of hex, e.g. 04A1B2C3.") }
+        }
+
+        func run() throws {
+            let uid = CardUID(uid)!
+            try global.database().addCard(residentID: id, uid: uid, operator: currentOperator)
+            print("card \(uid) enrolled for \(id)")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a resident's card.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+        @Option(help: "Card UID in hex.") var uid: String
+
+        func validate() throws {
+            if CardUID(uid) == nil { throw ValidationError("Please give --uid as 4 to 10 bytes of hex, e.g. 04A1B2C3.") }
+        }
+
+        func run() throws {
+            let uid = CardUID(uid)!
+            try global.database().removeCard(residentID: id, uid: uid, operator: currentOperator)
+            print("card \(uid) removed from \(id)")
+        }
+    }
+}
+
+struct PinCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pin", abstract: "Set and clear PINs.", subcommands: [Set.self, Clear.self])
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a resident's PIN, read from standard input (never from the command line).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+
+        func run() throws {
+            if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("PIN (4–8 digits): ".utf8)) }
+            guard let line = readLine(strippingNewline: true), let pin = PIN(line.trimmingCharacters(in: .whitespaces)) else {
+                throw CLIError("a PIN is 4 to 8 digits, given on standard input")
+            }
+            try global.database().setPIN(residentID: id, pin: pin, operator: currentOperator)
+            print("PIN set for \(id)")
+        }
+    }
+
+    struct Clear: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a resident's PIN.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: String
+
+        func run() throws {
+            try global.database().clearPIN(residentID: id, operator: currentOperator)
+            print("PIN cleared for \(id)")
+        }
+    }
+}
