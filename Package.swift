@@ -65,7 +65,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
-        .testTarget(name: "GateStoreTests", dependencies: ["GateStore", "GateCore"], swiftSettings: upcoming),
+        .testTarget(
+            name: "GateStoreTests",
+            dependencies: ["GateStore", "GateCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["GateControl", "GateServices", "optgated", "optgate"],
