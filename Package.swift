@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["GateControl", "GateServices", "optgated", "optgate"],
+            dependencies: ["GateControl", "GateCore", "GateServices", "optgated", "optgate"],
             swiftSettings: upcoming
         ),
     ]
