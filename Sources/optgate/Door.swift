@@ -15,8 +15,8 @@ struct DoorCommand: ParsableCommand {
         @Option(help: "A note recorded beside your Unix user, e.g. why.") var note: String?
 
         func run() throws {
-            _ = try global.send(ControlRequest(command: .openDoor, door: door, operatorNote: note))
-            print("door \(door ?? "(default)") opened")
+            let response = try global.send(ControlRequest(command: .openDoor, door: door, operatorNote: note))
+            print("opened: \(response.message ?? "door released")")
         }
     }
 }

@@ -77,8 +77,10 @@ struct Events: ParsableCommand {
             }
             return
         }
+        // For people reading the table: names instead of ids (the JSON and CSV keep ids).
+        let names = Dictionary(uniqueKeysWithValues: try global.database().residents().map { ($0.id, "\($0.displayName) (\($0.unit))") })
         for event in events {
-            let who = event.resident ?? event.operator ?? ""
+            let who = event.resident.map { names[$0] ?? $0 } ?? event.operator ?? ""
             print([event.time, event.door ?? "-", event.method ?? "-", event.result ?? "-", event.reason ?? "-", who]
                 .joined(separator: "  "))
         }

@@ -130,7 +130,10 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 return
             }
             let decision = await apply(input, to: &doors[name]!)
-            reply?(ControlResponse(ok: true, decision: decision.map {
+            let unit = doors[name]!
+            let state = "door \(name): \(unit.machine.isUnlocked ? "released" : "locked"), \(unit.machine.isOpen ? "open" : "closed")"
+                + (unit.machine.activeAlarms.isEmpty ? "" : ", alarms \(unit.machine.activeAlarms.map(\.rawValue).sorted().joined(separator: ","))")
+            reply?(ControlResponse(ok: true, message: state, decision: decision.map {
                 DecisionSummary(result: $0.result, reason: $0.reason, resident: $0.residentID)
             }))
         }
