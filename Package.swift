@@ -36,19 +36,21 @@ let package = Package(
         ),
         .target(name: "GateControl", dependencies: ["GateCore"], swiftSettings: upcoming),
         .target(name: "CGateShims"),
+        .target(name: "SystemdNotify", swiftSettings: upcoming),
         .target(
             name: "GateServices",
             dependencies: [
-                "GateCore", "GateStore", "GateControl", "CGateShims",
+                "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcoming
         ),
         .executableTarget(
             name: "optgated",
             dependencies: [
-                "GateServices", "GateStore", "GateCore", "GateControl",
+                "GateServices", "GateStore", "GateCore", "GateControl", "SystemdNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -64,6 +66,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: upcoming),
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
         .testTarget(
             name: "GateStoreTests",

@@ -39,6 +39,8 @@ public enum SimulatedInput: Codable, Sendable, Hashable {
     case contact(open: Bool)
     case fire(active: Bool)
     case tamper
+    /// Holds the decision loop for this many seconds, as a hung decision would (watchdog tests).
+    case stall(seconds: Double)
 }
 
 public struct ControlResponse: Codable, Sendable {

@@ -64,7 +64,7 @@ struct ConfigCommand: ParsableCommand {
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inject inputs into a daemon running with --simulate.",
-        subcommands: [Card.self, Pin.self, Keys.self, Rex.self, Contact.self, Fire.self, Tamper.self])
+        subcommands: [Card.self, Pin.self, Keys.self, Rex.self, Contact.self, Fire.self, Tamper.self, Stall.self])
 
     struct Target: ParsableArguments {
         @OptionGroup var global: GlobalOptions
@@ -128,5 +128,13 @@ struct Simulate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Trigger the tamper input.")
         @OptionGroup var target: Target
         func run() throws { try target.send(.tamper) }
+    }
+
+    struct Stall: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hold the decision loop for some seconds, as a hung decision would (tests the systemd watchdog).")
+        @OptionGroup var target: Target
+        @Argument(help: "Seconds (0–600).") var seconds: Double
+        func run() throws { try target.send(.stall(seconds: seconds)) }
     }
 }

@@ -6,6 +6,7 @@ import GateServices
 import GateStore
 public import Logging
 import ServiceLifecycle
+import SystemdNotify
 import UnixSignals
 
 /// `optgated`: the gate daemon. Parses flags, reads configuration, opens the store and the doors,
@@ -74,9 +75,21 @@ struct Optgated: AsyncParsableCommand {
         }
         logger.info("optgated starting", metadata: ["state.dir": "\(stateDirectory)", "control.socket": "\(socketPath)",
                                                     "version": "\(OptgateVersion.string)"])
+        let notifier = SystemdNotifier()
+        let configPath = configurationPath
+        let reload = ReloadService(gate: gate, notifier: notifier, logger: logger) {
+            guard let configPath else {
+                throw ConfigurationError(key: "", problem: "optgated runs on built-in defaults; there is no file to reload")
+            }
+            return try DaemonConfiguration(contentsOf: configPath)
+        }
+        let doorNames = configuration.doors.map(\.name).joined(separator: ", ")
+        let notify = NotifyService(notifier: notifier, gate: gate, logger: logger) {
+            "serving \(doorNames); card and PIN entry on"
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: gate), .init(service: control)],
+                services: [.init(service: gate), .init(service: control), .init(service: reload), .init(service: notify)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -85,11 +98,15 @@ struct Optgated: AsyncParsableCommand {
         logger.info("optgated stopped")
     }
 
-    func loadConfiguration() throws -> DaemonConfiguration {
-        if let config { return try DaemonConfiguration(contentsOf: config) }
+    /// `--config`, else `/etc/optgate/optgated.json` when it exists (not with `--simulate`), else none.
+    var configurationPath: String? {
+        if let config { return config }
         let standard = "/etc/optgate/optgated.json"
-        if !simulate, FileManager.default.fileExists(atPath: standard) { return try DaemonConfiguration(contentsOf: standard) }
-        return .defaults
+        return !simulate && FileManager.default.fileExists(atPath: standard) ? standard : nil
+    }
+
+    func loadConfiguration() throws -> DaemonConfiguration {
+        try configurationPath.map { try DaemonConfiguration(contentsOf: $0) } ?? .defaults
     }
 }
 

@@ -39,10 +39,11 @@ final class Gate: @unchecked Sendable {
     }
 
     var socket: String { "\(directory)/control.sock" }
+    var configPath: String { "\(directory).json" }
     var databasePath: String { "\(directory)/optgate.sqlite" }
 
     /// Starts `optgated --simulate` and waits until its control socket answers.
-    func start(config: String? = nil, extra: [String] = []) throws {
+    func start(config: String? = nil, extra: [String] = [], environment: [String: String] = [:]) throws {
         var arguments = ["--state-dir", directory, "--simulate", "--log-level", "debug"] + extra
         if let config {
             let path = "\(directory).json"
@@ -53,6 +54,9 @@ final class Gate: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.daemon)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let logHandle = FileHandle(forWritingAtPath: daemonLog)!
         logHandle.seekToEndOfFile()
         process.standardError = logHandle

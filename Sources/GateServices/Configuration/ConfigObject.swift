@@ -80,6 +80,28 @@ struct ConfigObject {
         return choice
     }
 
+    mutating func bool(_ key: String, default value: Bool) throws(ConfigurationError) -> Bool {
+        consumed.insert(key)
+        guard let raw = values[key] else { return value }
+        guard case .bool(let bool) = raw else { throw ConfigurationError(key: name(key), problem: "expected true or false") }
+        return bool
+    }
+
+    /// An array of exactly `count` numbers, each within `range`.
+    mutating func numbers(_ key: String, count: Int, range: ClosedRange<Double>) throws(ConfigurationError) -> [Double]? {
+        consumed.insert(key)
+        guard let raw = values[key] else { return nil }
+        guard case .array(let array) = raw, array.count == count else {
+            throw ConfigurationError(key: name(key), problem: "expected an array of \(count) numbers")
+        }
+        return try array.map { element throws(ConfigurationError) in
+            guard case .number(let number) = element, range.contains(number) else {
+                throw ConfigurationError(key: name(key), problem: "expected numbers in \(format(range.lowerBound))–\(format(range.upperBound))")
+            }
+            return number
+        }
+    }
+
     mutating func stringArray(_ key: String, default value: [String]) throws(ConfigurationError) -> [String] {
         consumed.insert(key)
         guard let raw = values[key] else { return value }

@@ -40,6 +40,10 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
                 reply(.failure("simulate needs an input"))
                 return
             }
+            if case .stall(let seconds) = input {
+                gate.stall(for: .milliseconds(Int64(min(max(seconds, 0), 600) * 1000)), reply: reply)
+                return
+            }
             switch Self.gateInputs(for: input, door: door) {
             case .success(let inputs):
                 // Every key but the last is fire-and-forget; the last one's outcome is the answer.
@@ -75,6 +79,8 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
             return .success([.fire(door: nil, active: active)])
         case .tamper:
             return .success([.tamper(door: door)])
+        case .stall:
+            return .failure(ControlServerError(message: "stall is not a door input"))
         }
     }
 }

@@ -2,7 +2,7 @@ import GateCore
 
 /// One door's live state: its lock/contact logic, its keypad and the keypad's lockout.
 struct DoorUnit<Instant: InstantProtocol & Sendable> where Instant.Duration == Duration {
-    let configuration: DaemonConfiguration.Door
+    private(set) var configuration: DaemonConfiguration.Door
     let relay: any Relay
     var machine: DoorStateMachine<Instant>
     var keypad: PinEntryStateMachine<Instant>
@@ -14,6 +14,17 @@ struct DoorUnit<Instant: InstantProtocol & Sendable> where Instant.Duration == D
         machine = DoorStateMachine(timings: configuration.timings)
         keypad = PinEntryStateMachine(rules: pinEntry)
         self.lockout = Lockout(rules: lockout)
+    }
+
+    /// Applies new settings and keeps the live state (lock, contact, alarms, typed digits, lockout).
+    mutating func reconfigure(_ door: DaemonConfiguration.Door, pinEntry: PinEntryRules, lockout rules: LockoutRules) {
+        let wasEnergized = energized(unlocked: machine.isUnlocked)
+        configuration = door
+        machine.timings = door.timings
+        keypad.rules = pinEntry
+        lockout.rules = rules
+        let nowEnergized = energized(unlocked: machine.isUnlocked)
+        if nowEnergized != wasEnergized { try? relay.set(energized: nowEnergized) }
     }
 
     var policy: DoorPolicy { DoorPolicy(name: configuration.name, methods: configuration.methods) }

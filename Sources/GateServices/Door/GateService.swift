@@ -20,11 +20,17 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     enum Event: Sendable {
         case input(GateInput, reply: Reply?)
         case status(reply: Reply)
+        case reload(DaemonConfiguration, reply: Reply)
+        case heartbeat(UInt64)
+        /// Simulation only: hold the loop, as a hung decision would.
+        case stall(Duration)
         case tick
         case purge
     }
 
-    let configuration: DaemonConfiguration
+    /// The configuration in force; replaced by `reload`.
+    public var configuration: DaemonConfiguration { settings.value }
+    private let settings: Locked<DaemonConfiguration>
     let database: GateDatabase
     let relays: [String: any Relay]
     let clock: C
@@ -34,10 +40,11 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
     private let storeQueue = DispatchQueue(label: "optgate.store")
+    private let progress = Locked<UInt64>(0)
 
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
                 logger: Logger, simulated: Bool) {
-        self.configuration = configuration
+        settings = Locked(configuration)
         self.database = database
         self.relays = relays
         self.clock = clock
@@ -58,6 +65,28 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         if case .terminated = continuation.yield(.status(reply: reply)) {
             reply(.failure("the daemon is shutting down"))
         }
+    }
+
+    /// Replaces the door settings of a running daemon; doors keep their lock, contact and alarm state.
+    /// The set of door names must stay the same (a new door needs a restart).
+    public func reload(_ configuration: DaemonConfiguration, reply: @escaping Reply) {
+        if case .terminated = continuation.yield(.reload(configuration, reply: reply)) {
+            reply(.failure("the daemon is shutting down"))
+        }
+    }
+
+    /// Posts a heartbeat; `processedHeartbeat` reaches `token` once the loop has handled everything before it.
+    public func heartbeat(_ token: UInt64) {
+        continuation.yield(.heartbeat(token))
+    }
+
+    /// The newest heartbeat the decision loop has processed: the watchdog's evidence of progress.
+    public var processedHeartbeat: UInt64 { progress.value }
+
+    /// Simulation only: blocks the decision loop for `duration` (tests the watchdog).
+    public func stall(for duration: Duration, reply: @escaping Reply) {
+        continuation.yield(.stall(duration))
+        reply(ControlResponse(ok: true, message: "decision loop stalled for \(duration)"))
     }
 
     public func run() async throws {
@@ -117,6 +146,19 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             }
         case .purge:
             await purge()
+        case .heartbeat(let token):
+            progress.value = token
+        case .stall(let duration):
+            try? await clock.sleep(for: duration)
+        case .reload(let configuration, let reply):
+            let current = Set(doors.keys)
+            guard Set(configuration.doors.map(\.name)) == current else {
+                reply(.failure("the new configuration changes the set of doors; restart optgated to apply it"))
+                return
+            }
+            for door in configuration.doors { doors[door.name]!.reconfigure(door, pinEntry: configuration.pinEntry, lockout: configuration.lockout) }
+            settings.value = configuration
+            reply(ControlResponse(ok: true, message: "configuration reloaded"))
         case .status(let reply):
             reply(ControlResponse(ok: true, status: await status(doors)))
         case .input(let input, let reply):
@@ -314,4 +356,17 @@ extension DecisionReason {
 
 public enum OptgateVersion {
     public static let string = "0.1.0"
+}
+
+/// A value shared between the decision loop and other threads (status, watchdog), behind a lock.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }
