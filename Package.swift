@@ -36,11 +36,26 @@ let package = Package(
         ),
         .target(name: "GateControl", dependencies: ["GateCore"], swiftSettings: upcoming),
         .target(name: "CGateShims"),
+        // MJPEG / JPEG -> BGR through the system libjpeg-turbo.
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        // OpenCV dnn + dlib behind a plain-C header. -O2 even in debug builds: dlib's header-only network
+        // is unusably slow at -O0 (the flag comes after SwiftPM's -O0, so it wins).
+        .target(
+            name: "CFaceVision",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4", "-O2", "-DNDEBUG"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
+                .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
+            ]
+        ),
+        .target(name: "FaceVision", dependencies: ["CFaceVision", "CTurboJPEG"], swiftSettings: upcoming),
+        .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
+        .executableTarget(name: "facebench", dependencies: ["FaceVision", "GateCore"], swiftSettings: upcoming),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
         .target(
             name: "GateServices",
             dependencies: [
-                "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify",
+                "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify", "FaceVision",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -61,11 +76,12 @@ let package = Package(
         .executableTarget(
             name: "optgate",
             dependencies: [
-                "GateStore", "GateControl", "GateCore", "GateServices",
+                "GateStore", "GateControl", "GateCore", "GateServices", "FaceVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: upcoming),
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
         .testTarget(
@@ -78,5 +94,6 @@ let package = Package(
             dependencies: ["GateControl", "GateCore", "GateServices", "optgated", "optgate"],
             swiftSettings: upcoming
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

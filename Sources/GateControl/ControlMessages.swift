@@ -79,16 +79,16 @@ public struct DaemonStatus: Codable, Sendable {
     public var pid: Int32
     public var startedAt: WallTime
     public var simulated: Bool
-    public var faceEntry: String
+    public var face: FaceStatus
     public var doors: [DoorStatus]
     public var counts: [String: Int]
 
-    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, faceEntry: String, doors: [DoorStatus], counts: [String: Int]) {
+    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: [String: Int]) {
         self.version = version
         self.pid = pid
         self.startedAt = startedAt
         self.simulated = simulated
-        self.faceEntry = faceEntry
+        self.face = face
         self.doors = doors
         self.counts = counts
     }
@@ -123,3 +123,20 @@ public struct DoorStatus: Codable, Sendable {
 public enum ControlSocket {
     public static func defaultPath(stateDirectory: String) -> String { "\(stateDirectory)/control.sock" }
 }
+
+/// Live counters of the recogniser, read by `optgate status`.
+public struct FaceStatus: Sendable, Hashable, Codable {
+    /// `off` (no door uses face or no camera), `disabled: <reason>`, or `on`.
+    public var state: String = "off"
+    public var embedder: String?
+    public var templates: Int = 0
+    /// Templates made by another embedder: they are ignored until the resident re-enrols.
+    public var needingReenrolment: Int = 0
+    public var framesProcessed: Int = 0
+    public var framesSkipped: Int = 0
+    public var facesAnalysed: Int = 0
+    public var decisions: Int = 0
+
+    public init() {}
+}
+

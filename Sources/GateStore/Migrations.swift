@@ -118,6 +118,20 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v2-face-index-version") { db in
+            // The recogniser polls this counter to rebuild its in-memory index within a second of any
+            // enrolment, deletion, withdrawal or erasure, whoever made the change (daemon or CLI).
+            try db.execute(sql: """
+                CREATE TABLE faceIndexVersion (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL) STRICT;
+                INSERT INTO faceIndexVersion (id, version) VALUES (1, 0);
+                CREATE TRIGGER faceTemplate_inserted AFTER INSERT ON faceTemplate
+                BEGIN UPDATE faceIndexVersion SET version = version + 1 WHERE id = 1; END;
+                CREATE TRIGGER faceTemplate_deleted AFTER DELETE ON faceTemplate
+                BEGIN UPDATE faceIndexVersion SET version = version + 1 WHERE id = 1; END;
+                CREATE TRIGGER consent_appended AFTER INSERT ON consent
+                BEGIN UPDATE faceIndexVersion SET version = version + 1 WHERE id = 1; END;
+                """)
+        }
         return migrator
     }
 }

@@ -32,7 +32,8 @@ struct Status: ParsableCommand {
         }
         if json { return try Output.json(status) }
         print("optgated \(status.version), pid \(status.pid), up since \(Output.time(status.startedAt))\(status.simulated ? ", simulated hardware" : "")")
-        print("face entry: \(status.faceEntry)")
+        let face = status.face
+        print("face entry: \(face.state)\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)")
         for door in status.doors {
             let alarms = door.alarms.isEmpty ? "none" : door.alarms.map(\.rawValue).joined(separator: ",")
             print("door \(door.name): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")")

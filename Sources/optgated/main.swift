@@ -62,8 +62,11 @@ struct Optgated: AsyncParsableCommand {
         var relays: [String: any Relay] = [:]
         for door in configuration.doors { relays[door.name] = SimulatedRelay() }
 
+        let faceStatus = Locked(FaceStatus())
         let gate = GateService(configuration: configuration, database: database, relays: relays, clock: ContinuousClock(),
-                               logger: logger, simulated: true)
+                               logger: logger, simulated: true, faceStatus: faceStatus)
+        let recognition = makeRecognition(configuration, stateDirectory: stateDirectory, gate: gate, database: database,
+                                          status: faceStatus, logger: logger)
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
         do {
@@ -85,17 +88,46 @@ struct Optgated: AsyncParsableCommand {
         }
         let doorNames = configuration.doors.map(\.name).joined(separator: ", ")
         let notify = NotifyService(notifier: notifier, gate: gate, logger: logger) {
-            "serving \(doorNames); card and PIN entry on"
+            "serving \(doorNames); card and PIN entry on; face entry \(faceStatus.value.state)"
         }
+        // Started in this order, shut down in reverse: notify (STOPPING=1) first, the gate (relays to
+        // their safe level, "daemon.stop" recorded) last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gate), .init(service: control), .init(service: reload)]
+        if let recognition { services.append(.init(service: recognition)) }
+        services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: gate), .init(service: control), .init(service: reload), .init(service: notify)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
         logger.info("optgated stopped")
+    }
+
+    /// The recogniser, when a door accepts face and a camera is configured and the models load. A model
+    /// that is missing or damaged turns face entry off with a clear log line; card and PIN are unaffected.
+    func makeRecognition(_ configuration: DaemonConfiguration, stateDirectory: String, gate: GateService<ContinuousClock>,
+                         database: GateDatabase, status: Locked<FaceStatus>, logger: Logger) -> RecognitionService<ContinuousClock>? {
+        guard configuration.faceEntryConfigured, let replay = configuration.face.replay else {
+            status.value.state = "off"
+            return nil
+        }
+        let engine: FaceEngine
+        do {
+            engine = try FaceEngine(configuration: configuration.face, stateDirectory: stateDirectory)
+        } catch {
+            logger.error("face entry disabled: the face models could not be loaded; card and PIN keep working",
+                         metadata: ["error": "\(error)"])
+            status.value.state = "disabled: \(error)"
+            return nil
+        }
+        return RecognitionService(
+            engine: engine,
+            source: { try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop) },
+            gate: gate, database: database, door: configuration.face.door, status: status, logger: logger
+        )
     }
 
     /// `--config`, else `/etc/optgate/optgated.json` when it exists (not with `--simulate`), else none.

@@ -33,6 +33,12 @@ public struct DaemonConfiguration: Sendable {
     public var lockout: LockoutRules
     /// `retention.accessEventDays` (1–3650, default 180): older access and alarm events are blanked.
     public var accessEventRetentionDays: Int
+    /// The `face` section (docs/configuration.md#face).
+    public var face: FaceConfiguration
+    /// Whether face entry runs: a door accepts face and a frame source is configured.
+    public var faceEntryConfigured: Bool {
+        doors.contains { $0.methods.contains(.face) } && face.replay != nil
+    }
     /// `control.socketPath` (string, default `<state dir>/control.sock`).
     public var controlSocketPath: String?
     /// `control.group` (string, default none): group given access to the socket (mode 0660).
@@ -80,6 +86,9 @@ public struct DaemonConfiguration: Sendable {
         var retention = try root.object("retention")
         accessEventRetentionDays = try retention.integer("accessEventDays", default: 180, range: 1...3650)
         try retention.finish()
+
+        var faceObject = try root.object("face")
+        face = try FaceConfiguration(&faceObject, doors: doors)
 
         var control = try root.object("control")
         controlSocketPath = try control.string("socketPath", default: nil)

@@ -29,6 +29,9 @@ public struct FaceConfiguration: Sendable, Hashable {
         /// `alignment` ([10 numbers]: 5 landmark points x,y in input pixels; default the ArcFace template
         /// scaled to the input size).
         public var alignment: [Double]?
+        /// `alignmentZoom` (0.3–2, default 1): scales the default template about the centre; below 1 the
+        /// crop is looser (FaceNet was trained on boxes with a margin: 0.8).
+        public var alignmentZoom: Double
     }
 
     public enum Embedder: Sendable, Hashable {
@@ -124,7 +127,8 @@ public struct FaceConfiguration: Sendable, Hashable {
                 dimension: dimension,
                 metric: try dnn.choice("metric", default: EmbeddingMetric.cosine),
                 threshold: threshold,
-                alignment: try dnn.numbers("alignment", count: 10, range: -4096...4096)
+                alignment: try dnn.numbers("alignment", count: 10, range: -4096...4096),
+                alignmentZoom: try dnn.number("alignmentZoom", default: 1, range: 0.3...2)
             ))
         default:
             throw ConfigurationError(key: "face.embedder", problem: "\"\(kind ?? "")\" is not one of: dlib, dnn")

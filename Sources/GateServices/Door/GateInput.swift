@@ -11,11 +11,13 @@ public enum GateInput: Sendable {
     case fire(door: String?, active: Bool)
     case tamper(door: String)
     case remoteOpen(door: String, operator: String)
+    /// The recogniser's verdict: N-of-M frames agreed on a resident, or a face matched nobody (`nil`).
+    case face(door: String, residentID: String?)
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _):
+            .remoteOpen(let door, _), .face(let door, _):
             door
         case .fire(let door, _):
             door

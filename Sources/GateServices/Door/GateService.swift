@@ -36,6 +36,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     let clock: C
     let logger: Logger
     let simulated: Bool
+    let faceStatus: Locked<FaceStatus>
     let startedAt = WallTime.current()
     private let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
@@ -43,7 +44,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let progress = Locked<UInt64>(0)
 
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
-                logger: Logger, simulated: Bool) {
+                logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus())) {
+        self.faceStatus = faceStatus
         settings = Locked(configuration)
         self.database = database
         self.relays = relays
@@ -212,6 +214,14 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 }
                 return decision
             }
+        case .face(_, nil):
+            // A stranger: this line and one event without any data about the face (R10).
+            let decision = AccessDecision(result: .denied, reason: .noMatch)
+            await log(decision, method: .face, door: door)
+            return decision
+        case .face(_, let residentID?):
+            let holder = await offload { try self.database.faceHolder(residentID: residentID) }
+            return await decide(.face, holder: holder, at: &unit)
         case .exitRequest:
             let decision = AccessDecision(result: .granted, reason: .exitRequest)
             await perform(unit.machine.release(at: now), at: &unit)
@@ -276,8 +286,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
 
     private func log(_ decision: AccessDecision, method: AccessMethod?, door: String, operator op: String? = nil,
                      category: AuditCategory = .access, detail: [String: String] = [:]) async {
+        let message: Logger.Message = decision.reason == .noMatch ? "face: no match" : category == .alarm ? "door alarm" : "access decision"
         logger.info(
-            category == .alarm ? "door alarm" : "access decision",
+            message,
             metadata: [
                 "door.id": "\(door)", "decision.method": "\(method?.rawValue ?? "-")",
                 "decision.result": "\(decision.result.rawValue)", "decision.reason": "\(decision.reason.rawValue)",
@@ -331,7 +342,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             )
         }
         return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
-                            faceEntry: "disabled: face recognition is not installed on this device",
+                            face: faceStatus.value,
                             doors: doorStatus, counts: counts)
     }
 
@@ -359,13 +370,13 @@ public enum OptgateVersion {
 }
 
 /// A value shared between the decision loop and other threads (status, watchdog), behind a lock.
-final class Locked<Value: Sendable>: @unchecked Sendable {
+public final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Value
 
-    init(_ value: Value) { stored = value }
+    public init(_ value: Value) { stored = value }
 
-    var value: Value {
+    public var value: Value {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }

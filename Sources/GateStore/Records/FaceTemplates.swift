@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import GateCore
+public import GateCore
 
 /// A decrypted template, held only in memory by the matcher.
 public struct FaceTemplate: Sendable {
@@ -57,6 +57,30 @@ extension GateDatabase {
         }
         try purgeWriteAheadLog()
         return deleted
+    }
+
+    /// Changes whenever the set of usable templates may have changed.
+    public func faceIndexVersion() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT version FROM faceIndexVersion WHERE id = 1") ?? 0 }
+    }
+
+    /// The holder behind a face match, re-checked at decision time: `nil` unless the resident still
+    /// exists and still has an active consent (a withdrawal between two index refreshes wins).
+    public func faceHolder(residentID: String) throws -> CredentialHolder? {
+        try read { db in
+            guard try activeConsentID(for: residentID, in: db) != nil else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT id, validUntil FROM resident WHERE id = ?", arguments: [residentID])
+                .map(CredentialHolder.init(row:))
+        }
+    }
+
+    /// Templates made by embedders other than `embedder`: they cannot be compared and need re-enrolment.
+    public func templatesNeedingReenrolment(currentEmbedder embedder: String) throws -> [String: Int] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT embedder, count(*) AS n FROM faceTemplate WHERE embedder != ? GROUP BY embedder",
+                                        arguments: [embedder])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["embedder"] as String, $0["n"] as Int) })
+        }
     }
 
     /// Decrypts every template whose consent is still in force, for the in-memory matcher.
