@@ -91,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["GateControl", "GateCore", "GateServices", "optgated", "optgate"],
+            dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
             swiftSettings: upcoming
         ),
     ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GateServices
 
 /// `optgate`: the property manager's admin CLI. A thin tree of nouns and verbs over the store and
 /// the daemon's control socket.
@@ -12,7 +13,7 @@ struct Optgate: ParsableCommand {
             The state directory defaults to $OPTGATE_STATE_DIR, else /var/lib/optgate. Changes take effect in a \
             running optgated at once; commands that act on a door (door open, status, simulate) need the daemon.
             """,
-        version: "0.1.0",
+        version: "optgate \(OptgateVersion.string)",
         subcommands: [
             Init.self, ResidentCommand.self, CardCommand.self, PinCommand.self, ConsentCommand.self,
             NoticeCommand.self, Events.self, AuditCommand.self, Export.self, DoorCommand.self, Status.self,

@@ -17,7 +17,7 @@ struct Optgated: AsyncParsableCommand {
         commandName: "optgated",
         abstract: "The optgate gate controller daemon.",
         discussion: "Configuration keys are documented in docs/configuration.md.",
-        version: OptgateVersion.string
+        version: "optgated \(OptgateVersion.string)"
     )
 
     @Option(help: "State directory holding the database and the device key (default: $OPTGATE_STATE_DIR or /var/lib/optgate).")
