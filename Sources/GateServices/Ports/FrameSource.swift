@@ -1,8 +1,11 @@
+public import FaceVision
 import Foundation
 
-/// One camera frame, still encoded: decoding is a pipeline stage of its own (and is timed as one).
+/// One camera frame. MJPEG frames stay encoded: decoding is a pipeline stage of its own (and is timed
+/// as one); raw formats (YUYV) arrive already converted to BGR.
 public enum Frame: Sendable {
     case jpeg([UInt8])
+    case bgr(BGRImage)
 }
 
 /// Where frames come from: a camera, or a replay of files. `nextFrame` blocks until the newest frame

@@ -88,12 +88,12 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
                 Thread.sleep(forTimeInterval: 0.5)
                 continue
             }
-            guard case .jpeg(let bytes) = frame else {
+            guard let frame else {
                 Thread.sleep(forTimeInterval: 0.1)
                 continue
             }
             let now = clock.now
-            guard let verdict = analyse(bytes, decoder: decoder, index: index, aggregator: &aggregator, at: now) else { continue }
+            guard let verdict = analyse(frame, decoder: decoder, index: index, aggregator: &aggregator, at: now) else { continue }
             switch verdict {
             case .pending:
                 break
@@ -108,11 +108,14 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
     }
 
     /// One frame through the pipeline. - Returns: `nil` when the frame was unusable (counted as skipped).
-    private func analyse(_ bytes: [UInt8], decoder: JPEGDecoder, index: FaceIndex,
+    private func analyse(_ frame: Frame, decoder: JPEGDecoder, index: FaceIndex,
                          aggregator: inout MatchAggregator<ContinuousClock.Instant>, at now: ContinuousClock.Instant) -> MatchVerdict? {
         let image: BGRImage
         do {
-            image = try decoder.decode(bytes)
+            switch frame {
+            case .jpeg(let bytes): image = try decoder.decode(bytes)
+            case .bgr(let converted): image = converted
+            }
         } catch {
             status.value.framesSkipped += 1
             logger.debug("frame skipped", metadata: ["error": "\(error)"])
