@@ -50,7 +50,11 @@ let package = Package(
         ),
         .target(name: "FaceVision", dependencies: ["CFaceVision", "CTurboJPEG"], swiftSettings: upcoming),
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
-        .executableTarget(name: "facebench", dependencies: ["FaceVision", "GateCore"], swiftSettings: upcoming),
+        .executableTarget(
+            name: "optgate-bench",
+            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices"],
+            swiftSettings: upcoming
+        ),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
         .target(
             name: "GateServices",

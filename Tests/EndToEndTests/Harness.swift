@@ -34,8 +34,13 @@ final class Gate: @unchecked Sendable {
     deinit {
         if let daemon, daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: directory)
-        try? FileManager.default.removeItem(atPath: daemonLog)
         try? FileManager.default.removeItem(atPath: "\(directory).json")
+        // Everything a test put beside the state directory: logs, configs, clips, photos.
+        let parent = (directory as NSString).deletingLastPathComponent
+        let prefix = (directory as NSString).lastPathComponent + "-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: "\(parent)/\(name)")
+        }
     }
 
     var socket: String { "\(directory)/control.sock" }

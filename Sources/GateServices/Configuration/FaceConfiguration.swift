@@ -44,6 +44,11 @@ public struct FaceConfiguration: Sendable, Hashable {
     public var door: String
     /// `modelsDirectory` (path, default `<state dir>/models` when it exists, else `/usr/share/optgate/models`).
     public var modelsDirectory: String?
+    /// `detectionWidth` × `detectionHeight` (multiples of 32, 128–1280 × 96–960, default 384 × 288): the
+    /// detector's fixed input; frames are letterboxed into it and boxes mapped back, so alignment and
+    /// embedding still use the full-resolution frame. Smaller is faster; faces must stay ≥ ~10 px wide in it.
+    public var detectionWidth: Int
+    public var detectionHeight: Int
     /// `embedder` (dlib|dnn, default dlib) and the `dnn` object.
     public var embedder: Embedder
     /// `threshold` (0.05–2, default: the embedder's) and `margin` (0–1, default 0.05) of `MatchRules`.
@@ -88,6 +93,11 @@ public struct FaceConfiguration: Sendable, Hashable {
         }
         self.door = door
         modelsDirectory = try object.string("modelsDirectory", default: nil)
+        detectionWidth = try object.integer("detectionWidth", default: 384, range: 128...1280)
+        detectionHeight = try object.integer("detectionHeight", default: 288, range: 96...960)
+        for (key, value) in [("detectionWidth", detectionWidth), ("detectionHeight", detectionHeight)] where value % 32 != 0 {
+            throw ConfigurationError(key: "face.\(key)", problem: "\(value) is not a multiple of 32")
+        }
         threshold = try object.numberIfPresent("threshold", range: 0.05...2)
         margin = try object.number("margin", default: 0.05, range: 0...1)
         requiredFrames = try object.integer("requiredFrames", default: 3, range: 1...30)

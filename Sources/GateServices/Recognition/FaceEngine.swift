@@ -19,7 +19,8 @@ public final class FaceEngine: Sendable {
         self.configuration = configuration
         let models = Self.modelsDirectory(configuration: configuration, stateDirectory: stateDirectory)
         modelsDirectory = models
-        detector = try CenterFaceDetector(modelsDirectory: models)
+        detector = try CenterFaceDetector(modelPath: "\(models)/centerface.onnx", inputWidth: configuration.detectionWidth,
+                                          inputHeight: configuration.detectionHeight)
         switch configuration.embedder {
         case .dlib:
             embedder = try DlibEmbedder(modelsDirectory: models)

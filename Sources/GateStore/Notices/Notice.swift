@@ -9,6 +9,12 @@ public struct Notice: Sendable, Hashable {
     public var language: String
     public var text: String
 
+    public init(version: String, language: String, text: String) {
+        self.version = version
+        self.language = language
+        self.text = text
+    }
+
     public var sha256: String { SHA256.hash(data: Data(text.utf8)).hex }
 }
 

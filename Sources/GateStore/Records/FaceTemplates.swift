@@ -100,3 +100,31 @@ extension GateDatabase {
         }
     }
 }
+
+extension GateDatabase {
+    /// Benchmark fixture: `count` residents, each with consent and one template of random numbers, in
+    /// one transaction. Not product API: nothing but `optgate-bench` imports this SPI.
+    @_spi(Benchmark)
+    public func seedForBenchmark(count: Int, embedder: String, dimension: Int) throws {
+        let notice = (version: "bench", sha256: String(repeating: "0", count: 64), language: "en")
+        try write { db in
+            var generator = SystemRandomNumberGenerator()
+            for index in 0..<count {
+                let id = "rbench\(index)"
+                try db.execute(sql: "INSERT INTO resident (id, displayName, unit, createdAt) VALUES (?, ?, 'bench', 0)",
+                               arguments: [id, "Bench \(index)"])
+                try db.execute(
+                    sql: """
+                        INSERT INTO consent (residentId, action, time, noticeVersion, noticeSHA256, language, method, operator, scope, device)
+                        VALUES (?, 'grant', 0, ?, ?, ?, 'console', 'bench', '*', 'bench')
+                        """,
+                    arguments: [id, notice.version, notice.sha256, notice.language])
+                let embedding = (0..<dimension).map { _ in Float.random(in: -0.2...0.2, using: &generator) }
+                let templateID = "tbench\(index)"
+                let sealed = try keys.seal(embedding, templateID: templateID, residentID: id, embedder: embedder)
+                try insertTemplate(id: templateID, residentID: id, consentID: db.lastInsertedRowID, embedder: embedder,
+                                   dimension: dimension, sealed: sealed, in: db)
+            }
+        }
+    }
+}
