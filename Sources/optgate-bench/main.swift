@@ -38,7 +38,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 func row(_ name: String, _ times: [Double], target: String = "") -> String {
-    let cells = [name.padding(toLength: 34, withPad: " ", startingAt: 0), String(format: "%8.2f", percentile(times, 0.5)),
+    let cells = [name.padding(toLength: 40, withPad: " ", startingAt: 0), String(format: "%8.2f", percentile(times, 0.5)),
                  String(format: "%8.2f", percentile(times, 0.95)), target]
     return "| " + cells.joined(separator: " | ") + " |"
 }
@@ -125,8 +125,8 @@ func run(_ arguments: [String]) throws {
     }
 
     var lines: [String] = []
-    lines.append("| stage (640×480, \(runs) runs)             |  p50 ms  |  p95 ms  | target |")
-    lines.append("|------------------------------------|----------|----------|--------|")
+    lines.append("| stage (640×480 frames, \(runs) runs)           |  p50 ms  |  p95 ms  | target |")
+    lines.append("|------------------------------------------|----------|----------|--------|")
     lines.append(row("decode (TurboJPEG)", try measure(frames, runs: runs) { _ = try decoder.decode($0) }))
     lines.append(row("detect (CenterFace, OpenCV dnn)", try measure(images, runs: runs) { _ = try engine.detector.detect(in: $0) }))
     lines.append(row("quality gates (incl. sharpness)", measure(faces, runs: runs) { _ = engine.qualityProblem($0.1, in: $0.0) }))

@@ -97,6 +97,7 @@ struct NoticeCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a notice version (default: the newest).")
+        @OptionGroup var global: GlobalOptions
         @Option(help: "Notice version.") var version: String?
         @Option(help: "Language: zh, en or all.") var language = "all"
 

@@ -48,6 +48,7 @@ struct ConfigCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a daemon configuration file.")
+        @OptionGroup var global: GlobalOptions
         @Argument(help: "Configuration file.") var file: String
 
         func run() throws {
