@@ -9,6 +9,8 @@ public struct ControlRequest: Codable, Sendable, Hashable {
         case openDoor = "door.open"
         /// Inject an input into a daemon running with simulated hardware.
         case simulate
+        /// Enrol a consenting resident's face from the gate's camera.
+        case faceEnroll = "face.enroll"
     }
 
     public var command: Command
@@ -16,12 +18,18 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     public var input: SimulatedInput?
     /// Free text from the CLI user (`--operator`), recorded beside the Unix user.
     public var operatorNote: String?
+    /// For `face.enroll`: whose face, and how many frames (1–5 templates).
+    public var resident: String?
+    public var frames: Int?
 
-    public init(command: Command, door: String? = nil, input: SimulatedInput? = nil, operatorNote: String? = nil) {
+    public init(command: Command, door: String? = nil, input: SimulatedInput? = nil, operatorNote: String? = nil,
+                resident: String? = nil, frames: Int? = nil) {
         self.command = command
         self.door = door
         self.input = input
         self.operatorNote = operatorNote
+        self.resident = resident
+        self.frames = frames
     }
 
     /// Longest request line the daemon accepts.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FaceVision
 import Foundation
+import GateControl
 import GateCore
 import GateServices
 import GateStore
@@ -71,7 +72,7 @@ struct FaceCommand: ParsableCommand {
         @Option(name: .customLong("image"), help: "A JPEG photo of the resident alone (repeat for up to 5).")
         var images: [String] = []
         @Flag(help: "Capture from the gate's camera through the running daemon.") var camera = false
-        @Option(help: "Frames to capture with --camera.") var frames = 3
+        @Option(help: "Frames to capture with --camera (1–5, one template each).") var frames = 3
 
         func validate() throws {
             if images.isEmpty == !camera { throw ValidationError("Please give either --image FILE (repeatable) or --camera.") }
@@ -85,7 +86,9 @@ struct FaceCommand: ParsableCommand {
             // Consent first: no photo is even opened without it.
             guard try database.resident(id).faceConsent else { throw GateStoreError.noActiveConsent(residentID: id) }
             if camera {
-                throw CLIError("enrolment from the camera needs a V4L2 camera driver, which this build does not have yet; use --image")
+                let response = try global.send(ControlRequest(command: .faceEnroll, resident: id, frames: frames))
+                print(response.message ?? "enrolled")
+                return
             }
             let engine = try face.engine(stateDirectory: global.stateDirectory)
             let reader = try PhotoReader(engine: engine)

@@ -70,8 +70,14 @@ struct Optgated: AsyncParsableCommand {
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
         do {
-            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate,
-                                         simulated: true, logger: logger)
+            var enrol: ControlService<ContinuousClock>.CameraEnrolment?
+            if let recognition {
+                enrol = { resident, frames, operatorName, reply in
+                    recognition.enroll(residentID: resident, frames: frames, operatorName: operatorName, reply: reply)
+                }
+            }
+            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: true,
+                                         enrol: enrol, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
             throw ExitCode(69)

@@ -1,4 +1,4 @@
-import GateControl
+public import GateControl
 import GateCore
 import GateStore
 public import Logging
@@ -8,10 +8,14 @@ public import ServiceLifecycle
 public final class ControlService<C: Clock>: Service, Sendable where C.Duration == Duration, C.Instant: Sendable {
     let server: ControlServer
 
+    /// Enrols from the camera: resident id, frames, operator, reply. `nil` when face entry is off.
+    public typealias CameraEnrolment = @Sendable (String, Int, String, @escaping @Sendable (ControlResponse) -> Void) -> Void
+
     /// Binds the socket now, so that a second daemon or a bad path fails before `READY`.
-    public init(path: String, group: String?, gate: GateService<C>, simulated: Bool, logger: Logger) throws {
+    public init(path: String, group: String?, gate: GateService<C>, simulated: Bool, enrol: CameraEnrolment? = nil,
+                logger: Logger) throws {
         server = ControlServer(path: path, group: group, logger: logger) { request, peer, reply in
-            Self.route(request, peer: peer, gate: gate, simulated: simulated, reply: reply)
+            Self.route(request, peer: peer, gate: gate, simulated: simulated, enrol: enrol, reply: reply)
         }
         try server.start()
     }
@@ -22,9 +26,19 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
     }
 
     static func route(_ request: ControlRequest, peer: ControlPeer, gate: GateService<C>, simulated: Bool,
-                      reply: @escaping @Sendable (ControlResponse) -> Void) {
+                      enrol: CameraEnrolment?, reply: @escaping @Sendable (ControlResponse) -> Void) {
         let door = request.door ?? gate.configuration.doors[0].name
         switch request.command {
+        case .faceEnroll:
+            guard let enrol else {
+                reply(.failure("face entry is off on this gate (no door accepts face, no camera, or no models)"))
+                return
+            }
+            guard let resident = request.resident else {
+                reply(.failure("face.enroll needs a resident"))
+                return
+            }
+            enrol(resident, min(max(request.frames ?? 3, 1), 5), peer.operatorName, reply)
         case .status:
             gate.requestStatus(reply: reply)
         case .openDoor:

@@ -23,6 +23,17 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
     let logger: Logger
     let status: Locked<FaceStatus>
     private let stopping = Locked(false)
+    private let enrolment = Locked<CameraEnrolment?>(nil)
+
+    /// A pending enrolment from the camera: matching pauses while it collects frames.
+    struct CameraEnrolment: Sendable {
+        var residentID: String
+        var frames: Int
+        var operatorName: String
+        var deadline: ContinuousClock.Instant
+        var reply: @Sendable (ControlResponse) -> Void
+        var collected: [[Float]] = []
+    }
 
     public init(engine: FaceEngine, source: @escaping @Sendable () throws -> any FrameSource, gate: GateService<C>,
                 database: GateDatabase, door: String, status: Locked<FaceStatus>, logger: Logger) {
@@ -49,6 +60,67 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
             stopping.value = true
         }
         logger.info("face recognition stopped")
+    }
+
+    /// Enrols the next `frames` frames that show exactly one usable face, after checking consent. The
+    /// frames are used in memory like any other; only the sealed templates are stored.
+    public func enroll(residentID: String, frames: Int, operatorName: String, reply: @escaping @Sendable (ControlResponse) -> Void) {
+        do {
+            guard try database.resident(residentID).faceConsent else {
+                reply(.failure(GateStoreError.noActiveConsent(residentID: residentID).description))
+                return
+            }
+        } catch {
+            reply(.failure("\(error)"))
+            return
+        }
+        guard status.value.state == "on" else {
+            reply(.failure("the camera is not running (\(status.value.state))"))
+            return
+        }
+        let request = CameraEnrolment(residentID: residentID, frames: frames, operatorName: operatorName,
+                                      deadline: ContinuousClock().now.advanced(by: .seconds(20)), reply: reply)
+        let previous = enrolment.value
+        enrolment.value = request
+        previous?.reply(.failure("replaced by a newer enrolment request"))
+    }
+
+    /// Feeds one frame to a pending enrolment. - Returns: `true` while an enrolment is in progress.
+    private func continueEnrolment(_ image: BGRImage, index: FaceIndex, now: ContinuousClock.Instant) -> Bool {
+        guard var request = enrolment.value else { return false }
+        func finish(_ response: ControlResponse) {
+            enrolment.value = nil
+            request.reply(response)
+        }
+        if request.deadline < now {
+            finish(.failure("no frame with exactly one usable face in 20 s; ask the resident to face the camera alone"))
+            return true
+        }
+        guard let faces = try? engine.usableFaces(in: image).faces, faces.count == 1,
+              let embedding = try? engine.embed(faces[0], in: image)
+        else { return true }
+        if let match = index.nearest(to: embedding) {
+            let other = match.residentID == request.residentID ? match.runnerUpDistance : match.distance
+            if other < engine.threshold {
+                finish(.failure("this face already matches another resident; enrolment refused"))
+                return true
+            }
+        }
+        request.collected.append(embedding)
+        guard request.collected.count >= request.frames else {
+            enrolment.value = request
+            return true
+        }
+        do {
+            for embedding in request.collected {
+                try database.storeFaceTemplate(residentID: request.residentID, embedder: engine.descriptor.id,
+                                               embedding: embedding, operator: request.operatorName)
+            }
+            finish(ControlResponse(ok: true, message: "enrolled \(request.collected.count) face template(s) for \(request.residentID) from the camera; no frame was kept"))
+        } catch {
+            finish(.failure("\(error)"))
+        }
+        return true
     }
 
     private func pipeline() {
@@ -93,7 +165,9 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
                 continue
             }
             let now = clock.now
-            guard let verdict = analyse(frame, decoder: decoder, index: index, aggregator: &aggregator, at: now) else { continue }
+            guard let image = decode(frame, decoder: decoder) else { continue }
+            if continueEnrolment(image, index: index, now: now) { continue }
+            guard let verdict = analyse(image, index: index, aggregator: &aggregator, at: now) else { continue }
             switch verdict {
             case .pending:
                 break
@@ -107,20 +181,23 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         }
     }
 
-    /// One frame through the pipeline. - Returns: `nil` when the frame was unusable (counted as skipped).
-    private func analyse(_ frame: Frame, decoder: JPEGDecoder, index: FaceIndex,
-                         aggregator: inout MatchAggregator<ContinuousClock.Instant>, at now: ContinuousClock.Instant) -> MatchVerdict? {
-        let image: BGRImage
+    /// - Returns: the frame as BGR, or `nil` when it cannot be decoded (counted as skipped, never fatal).
+    private func decode(_ frame: Frame, decoder: JPEGDecoder) -> BGRImage? {
         do {
             switch frame {
-            case .jpeg(let bytes): image = try decoder.decode(bytes)
-            case .bgr(let converted): image = converted
+            case .jpeg(let bytes): return try decoder.decode(bytes)
+            case .bgr(let image): return image
             }
         } catch {
             status.value.framesSkipped += 1
             logger.debug("frame skipped", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    /// One frame through detection, embedding and matching. - Returns: `nil` when analysis failed.
+    private func analyse(_ image: BGRImage, index: FaceIndex, aggregator: inout MatchAggregator<ContinuousClock.Instant>,
+                         at now: ContinuousClock.Instant) -> MatchVerdict? {
         status.value.framesProcessed += 1
         do {
             guard let face = try engine.usableFaces(in: image).faces.first else {
