@@ -52,15 +52,22 @@ let package = Package(
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .executableTarget(name: "facebench", dependencies: ["FaceVision", "GateCore"], swiftSettings: upcoming),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
+        // Credential readers (docs/readers.md): evdev/uinput ioctl wrappers, and the PC/SC client library.
+        .target(name: "CEvdev"),
+        // Not pkgConfig: libpcsclite.pc adds -pthread, which SwiftPM refuses with a warning on every build;
+        // the include path is given to GateServices, the only importer.
+        .systemLibrary(name: "CPCSCLite", providers: [.apt(["libpcsclite-dev"])]),
         .target(
             name: "GateServices",
             dependencies: [
                 "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify", "FaceVision",
+                "CEvdev", "CPCSCLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: upcoming
+            // CPCSCLite: pcsc-lite's headers include each other by bare name from /usr/include/PCSC.
+            swiftSettings: upcoming + [.unsafeFlags(["-Xcc", "-I/usr/include/PCSC"])]
         ),
         .executableTarget(
             name: "optgated",
@@ -94,6 +101,9 @@ let package = Package(
             dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "ReaderTests", dependencies: ["GateServices", "GateCore", "GateStore", "CEvdev"], swiftSettings: upcoming),
+        // Needs /dev/uinput (skips itself without it): runs in the QEMU guest, see docs/readers.md.
+        .testTarget(name: "DeviceTests", dependencies: ["CEvdev", "optgated", "optgate"], swiftSettings: upcoming),
     ],
     cxxLanguageStandard: .cxx17
 )
