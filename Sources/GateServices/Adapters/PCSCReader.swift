@@ -71,6 +71,8 @@ public final class PCSCReader: Service, Sendable {
             delay = backoff.initial
             let ending = monitor(context, debouncers: &debouncers, stopping: stopping)
             SCardReleaseContext(context)
+            // Whatever lay on the readers may have been lifted unseen: only the holdoff still applies.
+            for name in debouncers.keys { debouncers[name]?.removed() }
             if let ending {
                 logger.warning("PC/SC service lost; re-establishing the context", metadata: ["error": "\(ending)"])
                 announcedAbsence = true
