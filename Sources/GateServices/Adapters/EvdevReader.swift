@@ -60,6 +60,7 @@ public final class EvdevReader: Service, Sendable {
         var delay = backoff.initial
         var announcedAbsence = false
         var wasOpen = false
+        var flaps = FlapGuard()
         var wedge: WedgeEntry<EventInstant>? = if case .wedge(let rules) = role { WedgeEntry(rules: rules) } else { nil }
         while !stopping.value {
             let fd: Int32
@@ -74,15 +75,22 @@ public final class EvdevReader: Service, Sendable {
                 delay = backoff.next(after: delay)
                 continue
             }
-            logger.info(wasOpen ? "reader device is back" : "reader device opened",
-                        metadata: ["reader.role": "\(role.name)", "reader.exclusive": "\(exclusive)"])
+            if flaps.quiet {
+                logger.debug("reader device reopened")
+            } else {
+                logger.info(wasOpen ? "reader device is back" : "reader device opened",
+                            metadata: ["reader.role": "\(role.name)", "reader.exclusive": "\(exclusive)"])
+            }
             announcedAbsence = false
             wasOpen = true
-            delay = backoff.initial
+            let session = flaps.begin()
             let ending = read(fd, wedge: &wedge, stopping: stopping)
             close(fd)
+            delay = flaps.end(session, delay: delay, backoff: backoff)
             if let ending {
-                logger.warning("reader device lost; reopening when it returns", metadata: ["error": "\(ending)"])
+                if !flaps.quiet {
+                    logger.warning("reader device lost; reopening when it returns", metadata: ["error": "\(ending)"])
+                }
                 announcedAbsence = true
                 guard stopping.sleep(delay) else { break }
             }
@@ -161,33 +169,6 @@ extension EvdevReader.Role {
         switch self {
         case .keypad: "keypad"
         case .wedge: "wedge"
-        }
-    }
-}
-
-/// Why a reader cannot read, as a sentence.
-public enum ReaderError: Error, Sendable, Equatable, CustomStringConvertible {
-    case cannotOpen(String, errno: Int32)
-    case cannotGrab(String, errno: Int32)
-    case readFailed(String, errno: Int32)
-    case ended(String)
-    /// A PC/SC call failed; `code` is the `SCARD_*` result.
-    case pcsc(String, code: Int, text: String)
-
-    public var description: String {
-        switch self {
-        case .cannotOpen(let path, let code):
-            "cannot open \(path): \(String(cString: strerror(code)))"
-        case .cannotGrab(let path, let code):
-            code == EBUSY
-                ? "cannot grab \(path) exclusively (EVIOCGRAB): another program holds it"
-                : "cannot grab \(path) exclusively (EVIOCGRAB): \(String(cString: strerror(code)))"
-        case .readFailed(let path, let code):
-            "reading \(path) failed: \(String(cString: strerror(code)))"
-        case .ended(let path):
-            "\(path) ended (the device or the writer went away)"
-        case .pcsc(let call, let code, let text):
-            "\(call) failed: \(text) (0x\(String(UInt32(truncatingIfNeeded: code), radix: 16, uppercase: true)))"
         }
     }
 }

@@ -51,6 +51,7 @@ public final class PCSCReader: Service, Sendable {
         var delay = backoff.initial
         var announcedAbsence = false
         var hadContext = false
+        var flaps = FlapGuard()
         var debouncers: [String: CardDebouncer<ContinuousClock.Instant>] = [:]
         while !stopping.value {
             var context: SCARDCONTEXT = 0
@@ -65,16 +66,23 @@ public final class PCSCReader: Service, Sendable {
                 delay = backoff.next(after: delay)
                 continue
             }
-            logger.info(hadContext ? "PC/SC service is back" : "PC/SC context established")
+            if flaps.quiet {
+                logger.debug("PC/SC context re-established")
+            } else {
+                logger.info(hadContext ? "PC/SC service is back" : "PC/SC context established")
+            }
             hadContext = true
             announcedAbsence = false
-            delay = backoff.initial
+            let session = flaps.begin()
             let ending = monitor(context, debouncers: &debouncers, stopping: stopping)
             SCardReleaseContext(context)
+            delay = flaps.end(session, delay: delay, backoff: backoff)
             // Whatever lay on the readers may have been lifted unseen: only the holdoff still applies.
             for name in debouncers.keys { debouncers[name]?.removed() }
             if let ending {
-                logger.warning("PC/SC service lost; re-establishing the context", metadata: ["error": "\(ending)"])
+                if !flaps.quiet {
+                    logger.warning("PC/SC service lost; re-establishing the context", metadata: ["error": "\(ending)"])
+                }
                 announcedAbsence = true
                 guard stopping.sleep(delay) else { break }
             }
@@ -204,15 +212,15 @@ public final class PCSCReader: Service, Sendable {
     /// The UID from a GET DATA response: data followed by status word 90 00, 4–10 bytes of data.
     public static func parseUIDResponse(_ answer: [UInt8]) -> Result<CardUID, ReaderError> {
         guard answer.count >= 2 else {
-            return .failure(.pcsc("GET DATA UID", code: 0, text: "the card sent no status word (\(answer.count) bytes)"))
+            return .failure(.badUIDResponse("the reader sent no status word (\(answer.count) bytes)"))
         }
         let sw = answer.suffix(2).map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
         guard answer.suffix(2) == [0x90, 0x00] else {
-            return .failure(.pcsc("GET DATA UID", code: 0, text: "the reader answered status \(sw) instead of 90 00"))
+            return .failure(.badUIDResponse("the reader answered status \(sw) instead of 90 00"))
         }
         let data = answer.dropLast(2)
         guard let uid = CardUID(data.map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined()) else {
-            return .failure(.pcsc("GET DATA UID", code: 0, text: "the UID is \(data.count) bytes, not 4 to 10"))
+            return .failure(.badUIDResponse("the UID is \(data.count) bytes, not 4 to 10"))
         }
         return .success(uid)
     }

@@ -14,6 +14,31 @@ public struct ReaderBackoff: Sendable, Hashable {
     func next(after delay: Duration) -> Duration { min(delay * 2, maximum) }
 }
 
+/// Keeps a source that opens and fails at once (a half-dead pcscd, a device that errors on every read)
+/// from resetting the backoff and logging twice per retry: sessions shorter than `minimumSession` count
+/// as flaps; after the first, the backoff keeps growing and the lost/back messages go quiet until a
+/// session lasts.
+struct FlapGuard {
+    var minimumSession: Duration = .seconds(2)
+    private(set) var shortSessions = 0
+    private let clock = ContinuousClock()
+
+    /// Whether lost/back messages are suppressed (the source is flapping).
+    var quiet: Bool { shortSessions > 1 }
+
+    func begin() -> ContinuousClock.Instant { clock.now }
+
+    /// - Returns: the delay before the next attempt.
+    mutating func end(_ started: ContinuousClock.Instant, delay: Duration, backoff: ReaderBackoff) -> Duration {
+        if started.duration(to: clock.now) >= minimumSession {
+            shortSessions = 0
+            return backoff.initial
+        }
+        shortSessions += 1
+        return backoff.next(after: delay)
+    }
+}
+
 /// Where readers deliver what they read: `GateService.submit` in the daemon, a recording closure in tests.
 public typealias ReaderSink = @Sendable (GateInput) -> Void
 
