@@ -2,7 +2,7 @@ import CEvdev
 import Foundation
 import Testing
 
-/// A keyboard-wedge card reader made with uinput, typing into the real `optgated`.
+/// A keyboard-wedge card reader and a PIN pad made with uinput, typing into the real `optgated`.
 ///
 /// Needs `/dev/uinput` (kernel module `uinput`: `modprobe uinput`) and root; skips itself otherwise, as
 /// on a development host or container without the module. Runs in the QEMU guest (docs/readers.md):
@@ -15,7 +15,7 @@ struct WedgeReaderTests {
     @Test func aCardTypedByAUinputWedgeReaderIsGrantedAndAnUnknownOneDenied() throws {
         let keyboard = try VirtualKeyboard(name: "optgate test wedge reader")
         defer { keyboard.destroy() }
-        let daemon = try Daemon()
+        let daemon = try WedgeTestDaemon()
         defer { daemon.stop() }
 
         let resident = try daemon.addResident(card: "04A1B2C3D4E5F6")
@@ -40,9 +40,26 @@ struct WedgeReaderTests {
         }, "an unknown card is denied")
         #expect(!daemon.log.contains("04A1B2C3D4E5F6"), "the full UID is never logged")
     }
+
+    @Test func aPinTypedOnAUinputKeypadIsGranted() throws {
+        let keypad = try VirtualKeyboard(name: "optgate test PIN pad", keys: VirtualKeyboard.keypadKeys)
+        defer { keypad.destroy() }
+        let daemon = try WedgeTestDaemon()
+        defer { daemon.stop() }
+
+        let resident = try daemon.addResident(pin: "246813")
+        try daemon.start(config: #"""
+            {"readers": [{"door": "main", "kind": "keypad", "device": "\#(keypad.eventNode)"}]}
+            """#)
+        try #require(daemon.waitForLog("reader device opened", seconds: 10), "the daemon opened \(keypad.eventNode): \(daemon.log)")
+        try keypad.tapKeypad("246813")
+        #expect(daemon.eventually(seconds: 10) { events in
+            events.contains { $0.method == "pin" && $0.result == "granted" && $0.resident == resident }
+        }, "the PIN typed on the keypad is granted: \(daemon.log)")
+    }
 }
 
-enum Uinput {
+private enum Uinput {
     static let available = FileManager.default.fileExists(atPath: "/dev/uinput")
     static let skipMessage: Comment =
         "/dev/uinput does not exist: load the uinput kernel module (modprobe uinput) to run the device tests"
@@ -50,21 +67,24 @@ enum Uinput {
 
 /// A uinput keyboard: UI_SET_EVBIT/UI_SET_KEYBIT, UI_DEV_SETUP, UI_DEV_CREATE; typed keys appear on
 /// `/dev/input/eventN` like a USB reader's.
-final class VirtualKeyboard {
+private final class VirtualKeyboard {
     let fd: Int32
     let eventNode: String
     static let keys: [Int32] = [KEY_0, KEY_1, KEY_2, KEY_3, KEY_4, KEY_5, KEY_6, KEY_7, KEY_8, KEY_9,
                                 KEY_A, KEY_B, KEY_C, KEY_D, KEY_E, KEY_F, KEY_ENTER, KEY_LEFTSHIFT]
 
-    init(name: String) throws {
+    static let keypadKeys: [Int32] = [KEY_KP0, KEY_KP1, KEY_KP2, KEY_KP3, KEY_KP4, KEY_KP5, KEY_KP6, KEY_KP7, KEY_KP8,
+                                      KEY_KP9, KEY_KPENTER, KEY_KPASTERISK]
+
+    init(name: String, keys: [Int32] = VirtualKeyboard.keys) throws {
         let fd = open("/dev/uinput", O_WRONLY | O_NONBLOCK)
         self.fd = fd
-        guard fd >= 0 else { throw DeviceTestError("cannot open /dev/uinput: \(String(cString: strerror(errno)))") }
-        guard gate_uinput_set_evbit(fd, EV_KEY) == 0, Self.keys.allSatisfy({ gate_uinput_set_keybit(fd, $0) == 0 }),
+        guard fd >= 0 else { throw UinputTestError("cannot open /dev/uinput: \(String(cString: strerror(errno)))") }
+        guard gate_uinput_set_evbit(fd, EV_KEY) == 0, keys.allSatisfy({ gate_uinput_set_keybit(fd, $0) == 0 }),
               gate_uinput_setup(fd, name, 0x1234, 0x5678) == 0, gate_uinput_create(fd) == 0
-        else { throw DeviceTestError("uinput setup failed: \(String(cString: strerror(errno)))") }
+        else { throw UinputTestError("uinput setup failed: \(String(cString: strerror(errno)))") }
         var buffer = [CChar](repeating: 0, count: 64)
-        guard gate_uinput_sysname(fd, &buffer, buffer.count) >= 0 else { throw DeviceTestError("UI_GET_SYSNAME failed") }
+        guard gate_uinput_sysname(fd, &buffer, buffer.count) >= 0 else { throw UinputTestError("UI_GET_SYSNAME failed") }
         let sysname = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let directory = "/sys/devices/virtual/input/\(sysname)"
         var node: String?
@@ -77,7 +97,7 @@ final class VirtualKeyboard {
                 usleep(20_000)
             }
         }
-        guard let node else { throw DeviceTestError("no /dev/input/event* appeared for \(directory)") }
+        guard let node else { throw UinputTestError("no /dev/input/event* appeared for \(directory)") }
         eventNode = node
     }
 
@@ -92,7 +112,7 @@ final class VirtualKeyboard {
         event.code = UInt16(code)
         event.value = value
         let written = withUnsafeBytes(of: &event) { write(fd, $0.baseAddress, $0.count) }
-        guard written == MemoryLayout<gate_input_event>.size else { throw DeviceTestError("writing to uinput failed") }
+        guard written == MemoryLayout<gate_input_event>.size else { throw UinputTestError("writing to uinput failed") }
     }
 
     private func tap(_ code: Int32, shifted: Bool) throws {
@@ -103,6 +123,12 @@ final class VirtualKeyboard {
         if shifted { try emit(EV_KEY, KEY_LEFTSHIFT, 0) }
         try emit(EV_SYN, SYN_REPORT, 0)
         usleep(5_000)
+    }
+
+    /// Types digits on the numeric keypad, then keypad Enter.
+    func tapKeypad(_ digits: String) throws {
+        for digit in digits.compactMap(\.wholeNumberValue) { try tap(Self.keypadKeys[digit], shifted: false) }
+        try tap(KEY_KPENTER, shifted: false)
     }
 
     /// Types hex digits and `\n` the way a wedge reader does (letters with Shift).
@@ -119,7 +145,7 @@ final class VirtualKeyboard {
 }
 
 /// The real `optgated` and `optgate` beside this test bundle (or in `$OPTGATE_BIN_DIR`).
-final class Daemon {
+private final class WedgeTestDaemon {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("og-dev-\(UUID().uuidString.prefix(8))").path
     var process: Process?
     var logPath: String { "\(directory)-daemon.log" }
@@ -133,25 +159,35 @@ final class Daemon {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    func cli(_ arguments: [String]) -> (status: Int32, output: String) {
+    func cli(_ arguments: [String], stdin: String? = nil) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(Self.binaries)/optgate")
         process.arguments = ["--state-dir", directory] + arguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
+        let input = Pipe()
+        process.standardInput = input
         guard (try? process.run()) != nil else { return (-1, "cannot run \(Self.binaries)/optgate") }
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    func addResident(card: String) throws -> String {
+    func addResident(card: String? = nil, pin: String? = nil) throws -> String {
         let added = cli(["resident", "add", "--name", "Device Test", "--unit", "1-101"])
-        guard added.status == 0 else { throw DeviceTestError("resident add failed: \(added.output)") }
+        guard added.status == 0 else { throw UinputTestError("resident add failed: \(added.output)") }
         let id = added.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let card = cli(["card", "add", id, "--uid", card])
-        guard card.status == 0 else { throw DeviceTestError("card add failed: \(card.output)") }
+        if let card {
+            let result = cli(["card", "add", id, "--uid", card])
+            guard result.status == 0 else { throw UinputTestError("card add failed: \(result.output)") }
+        }
+        if let pin {
+            let result = cli(["pin", "set", id], stdin: pin + "\n")
+            guard result.status == 0 else { throw UinputTestError("pin set failed: \(result.output)") }
+        }
         return id
     }
 
@@ -207,7 +243,7 @@ final class Daemon {
     }
 }
 
-struct DeviceTestError: Error, CustomStringConvertible {
+private struct UinputTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
