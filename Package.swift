@@ -36,6 +36,11 @@ let package = Package(
         ),
         .target(name: "GateControl", dependencies: ["GateCore"], swiftSettings: upcoming),
         .target(name: "CGateShims"),
+        // Credential readers (docs/readers.md): evdev/uinput ioctl wrappers, and the PC/SC client library.
+        .target(name: "CEvdev"),
+        // Not pkgConfig: libpcsclite.pc adds -pthread, which SwiftPM refuses with a warning on every build;
+        // the include path is given to GateServices, the only importer.
+        .systemLibrary(name: "CPCSCLite", providers: [.apt(["libpcsclite-dev"])]),
         // MJPEG / JPEG -> BGR through the system libjpeg-turbo.
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         // OpenCV dnn + dlib behind a plain-C header. -O2 even in debug builds: dlib's header-only network
@@ -52,19 +57,14 @@ let package = Package(
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .executableTarget(name: "facebench", dependencies: ["FaceVision", "GateCore"], swiftSettings: upcoming),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
-        // Credential readers (docs/readers.md): evdev/uinput ioctl wrappers, and the PC/SC client library.
-        .target(name: "CEvdev"),
-        // Not pkgConfig: libpcsclite.pc adds -pthread, which SwiftPM refuses with a warning on every build;
-        // the include path is given to GateServices, the only importer.
-        .systemLibrary(name: "CPCSCLite", providers: [.apt(["libpcsclite-dev"])]),
         .target(
             name: "GateServices",
             dependencies: [
                 "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify", "FaceVision",
-                "CEvdev", "CPCSCLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "CEvdev", "CPCSCLite",
             ],
             // CPCSCLite: pcsc-lite's headers include each other by bare name from /usr/include/PCSC.
             swiftSettings: upcoming + [.unsafeFlags(["-Xcc", "-I/usr/include/PCSC"])]
@@ -89,6 +89,8 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision"], swiftSettings: upcoming),
+        // uinput wedge reader + PIN pad typing into the real daemon; skips itself without /dev/uinput (docs/readers.md).
+        .testTarget(name: "DeviceTests", dependencies: ["CEvdev", "optgated", "optgate"], swiftSettings: upcoming),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: upcoming),
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
         .testTarget(
@@ -102,8 +104,6 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "ReaderTests", dependencies: ["GateServices", "GateCore", "GateStore", "CEvdev"], swiftSettings: upcoming),
-        // Needs /dev/uinput (skips itself without it): runs in the QEMU guest, see docs/readers.md.
-        .testTarget(name: "DeviceTests", dependencies: ["CEvdev", "optgated", "optgate"], swiftSettings: upcoming),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -94,8 +94,8 @@ struct Optgated: AsyncParsableCommand {
         // Started in this order, shut down in reverse: notify (STOPPING=1) first, the gate (relays to
         // their safe level, "daemon.stop" recorded) last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gate), .init(service: control), .init(service: reload)]
-        services += readers.map { .init(service: $0) }
         if let recognition { services.append(.init(service: recognition)) }
+        services += readers.map { .init(service: $0) }
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(

@@ -135,7 +135,7 @@ struct ConfigObject {
         }
     }
 
-    /// Whether the object has `key` (read or not).
+    /// Whether `key` is present (it is not consumed by asking).
     func has(_ key: String) -> Bool { values[key] != nil }
 
     /// - Throws: naming the first key that was never read.
