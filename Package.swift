@@ -36,6 +36,11 @@ let package = Package(
         ),
         .target(name: "GateControl", dependencies: ["GateCore"], swiftSettings: upcoming),
         .target(name: "CGateShims"),
+        // Credential readers (docs/readers.md): evdev/uinput ioctl wrappers, and the PC/SC client library.
+        .target(name: "CEvdev"),
+        // Not pkgConfig: libpcsclite.pc adds -pthread, which SwiftPM refuses with a warning on every build;
+        // the include path is given to GateServices, the only importer.
+        .systemLibrary(name: "CPCSCLite", providers: [.apt(["libpcsclite-dev"])]),
         // MJPEG / JPEG -> BGR through the system libjpeg-turbo.
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         // OpenCV dnn + dlib behind a plain-C header. -O2 even in debug builds: dlib's header-only network
@@ -63,8 +68,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "CEvdev", "CPCSCLite",
             ],
-            swiftSettings: upcoming
+            // CPCSCLite: pcsc-lite's headers include each other by bare name from /usr/include/PCSC.
+            swiftSettings: upcoming + [.unsafeFlags(["-Xcc", "-I/usr/include/PCSC"])]
         ),
         .executableTarget(
             name: "optgated",
@@ -86,6 +93,8 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision"], swiftSettings: upcoming),
+        // uinput wedge reader + PIN pad typing into the real daemon; skips itself without /dev/uinput (docs/readers.md).
+        .testTarget(name: "DeviceTests", dependencies: ["CEvdev", "optgated", "optgate"], swiftSettings: upcoming),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: upcoming),
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
         .testTarget(
@@ -98,6 +107,7 @@ let package = Package(
             dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "ReaderTests", dependencies: ["GateServices", "GateCore", "GateStore", "CEvdev"], swiftSettings: upcoming),
     ],
     cxxLanguageStandard: .cxx17
 )

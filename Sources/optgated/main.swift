@@ -67,6 +67,7 @@ struct Optgated: AsyncParsableCommand {
                                logger: logger, simulated: true, faceStatus: faceStatus)
         let recognition = makeRecognition(configuration, stateDirectory: stateDirectory, gate: gate, database: database,
                                           status: faceStatus, logger: logger)
+        let readers = makeReaders(configuration, gate: gate, logger: logger)
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
         do {
@@ -100,6 +101,7 @@ struct Optgated: AsyncParsableCommand {
         // their safe level, "daemon.stop" recorded) last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gate), .init(service: control), .init(service: reload)]
         if let recognition { services.append(.init(service: recognition)) }
+        services += readers.map { .init(service: $0) }
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(
@@ -134,6 +136,24 @@ struct Optgated: AsyncParsableCommand {
             source: { try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop) },
             gate: gate, database: database, door: configuration.face.door, status: status, logger: logger
         )
+    }
+
+    /// One service per configured reader, each on its own thread. Readers are hot-pluggable: a device or
+    /// pcscd that is not there yet is logged and retried by the reader, never a reason to refuse startup.
+    func makeReaders(_ configuration: DaemonConfiguration, gate: GateService<ContinuousClock>, logger: Logger) -> [any Service] {
+        configuration.readers.map { reader -> any Service in
+            let sink: ReaderSink = { gate.submit($0) }
+            switch reader.kind {
+            case .keypad:
+                return EvdevReader(door: reader.door, devicePath: reader.device ?? "", role: .keypad, logger: logger, sink: sink)
+            case .wedge:
+                return EvdevReader(door: reader.door, devicePath: reader.device ?? "", role: .wedge(reader.wedge), logger: logger,
+                                   sink: sink)
+            case .pcsc:
+                return PCSCReader(door: reader.door, readerFilter: reader.reader, holdoff: reader.debounce, logger: logger,
+                                  sink: sink)
+            }
+        }
     }
 
     /// `--config`, else `/etc/optgate/optgated.json` when it exists (not with `--simulate`), else none.

@@ -39,6 +39,9 @@ public struct DaemonConfiguration: Sendable {
     public var faceEntryConfigured: Bool {
         doors.contains { $0.methods.contains(.face) } && face.replay != nil
     }
+    /// The `readers` array (docs/configuration.md#readers): keypads, wedge and PC/SC card readers.
+    /// Read at startup; a reload that changes it takes effect at the next restart.
+    public var readers: [ReaderConfiguration]
     /// `control.socketPath` (string, default `<state dir>/control.sock`).
     public var controlSocketPath: String?
     /// `control.group` (string, default none): group given access to the socket (mode 0660).
@@ -89,6 +92,8 @@ public struct DaemonConfiguration: Sendable {
 
         var faceObject = try root.object("face")
         face = try FaceConfiguration(&faceObject, doors: doors)
+
+        readers = try ReaderConfiguration.parseAll(&root, doors: doors)
 
         var control = try root.object("control")
         controlSocketPath = try control.string("socketPath", default: nil)

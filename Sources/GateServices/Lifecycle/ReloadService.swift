@@ -27,6 +27,9 @@ public final class ReloadService<C: Clock>: Service, Sendable where C.Duration =
             _ = try? notifier.reloading(status: "reloading configuration")
             do {
                 let configuration = try load()
+                if configuration.readers != gate.configuration.readers {
+                    logger.notice("reader changes take effect at the next restart; the running readers stay as they are")
+                }
                 let response = await withCheckedContinuation { continuation in
                     gate.reload(configuration) { continuation.resume(returning: $0) }
                 }

@@ -1,0 +1,174 @@
+import CEvdev
+import Foundation
+public import GateCore
+import GateStore
+public import Logging
+public import ServiceLifecycle
+
+/// A USB PIN pad or keyboard-wedge card reader seen as an evdev node (`/dev/input/by-id/…-event-kbd`).
+///
+/// The node is opened and grabbed exclusively (`EVIOCGRAB`), so what the reader types never reaches a
+/// console or another program. Events are read on a dedicated thread and decoded by key code, never
+/// through a keymap (docs/readers.md):
+/// - `keypad`: every key press becomes `.key(door:, KeypadKey)`; PIN entry and its timeout are the
+///   gate's business;
+/// - `wedge`: keys are collected until Enter and converted to a card UID (`WedgeEntry`), then submitted
+///   as `.card(door:, uid:)`; keys further apart than the inter-key timeout start over.
+///
+/// A device that is missing or unplugged (`ENOENT`, `ENODEV`) is reopened with backoff; the loss and
+/// the return are logged once each. Full UIDs and keys are never logged.
+public final class EvdevReader: Service, Sendable {
+    public enum Role: Sendable, Hashable {
+        case keypad
+        case wedge(WedgeRules)
+    }
+
+    public let door: String
+    public let devicePath: String
+    public let role: Role
+    let exclusive: Bool
+    let backoff: ReaderBackoff
+    let logger: Logger
+    let sink: ReaderSink
+    private let thread: ReaderThread
+
+    /// - Parameters:
+    ///   - exclusive: grab the device with `EVIOCGRAB` (always in the daemon; tests that replay a
+    ///     recorded stream through a FIFO turn it off, a FIFO cannot be grabbed).
+    ///   - sink: receives every key or card, from the reader's thread.
+    public init(door: String, devicePath: String, role: Role, exclusive: Bool = true, backoff: ReaderBackoff = ReaderBackoff(),
+                logger: Logger, sink: @escaping ReaderSink) {
+        self.door = door
+        self.devicePath = devicePath
+        self.role = role
+        self.exclusive = exclusive
+        self.backoff = backoff
+        var logger = logger
+        logger[metadataKey: "door.id"] = "\(door)"
+        logger[metadataKey: "reader.device"] = "\(devicePath)"
+        self.logger = logger
+        self.sink = sink
+        thread = ReaderThread(name: "optgate.evdev")
+    }
+
+    public func run() async throws {
+        await thread.run { [self] stopping in loop(stopping) }
+        logger.info("evdev reader stopped")
+    }
+
+    private func loop(_ stopping: Locked<Bool>) {
+        var delay = backoff.initial
+        var announcedAbsence = false
+        var wasOpen = false
+        var flaps = FlapGuard()
+        var wedge: WedgeEntry<EventInstant>? = if case .wedge(let rules) = role { WedgeEntry(rules: rules) } else { nil }
+        while !stopping.value {
+            let fd: Int32
+            do {
+                fd = try open()
+            } catch {
+                if !announcedAbsence {
+                    logger.warning("reader device unavailable; retrying until it appears", metadata: ["error": "\(error)"])
+                    announcedAbsence = true
+                }
+                guard stopping.sleep(delay) else { break }
+                delay = backoff.next(after: delay)
+                continue
+            }
+            if flaps.quiet {
+                logger.debug("reader device reopened")
+            } else {
+                logger.info(wasOpen ? "reader device is back" : "reader device opened",
+                            metadata: ["reader.role": "\(role.name)", "reader.exclusive": "\(exclusive)"])
+            }
+            announcedAbsence = false
+            wasOpen = true
+            let session = flaps.begin()
+            let ending = read(fd, wedge: &wedge, stopping: stopping)
+            close(fd)
+            delay = flaps.end(session, delay: delay, backoff: backoff)
+            if let ending {
+                if !flaps.quiet {
+                    logger.warning("reader device lost; reopening when it returns", metadata: ["error": "\(ending)"])
+                }
+                announcedAbsence = true
+                guard stopping.sleep(delay) else { break }
+            }
+        }
+    }
+
+    /// Opens and (when exclusive) grabs the node.
+    private func open() throws(ReaderError) -> Int32 {
+        let fd = Glibc.open(devicePath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw ReaderError.cannotOpen(devicePath, errno: errno) }
+        if exclusive, gate_evdev_grab(fd, 1) != 0 {
+            let code = errno
+            close(fd)
+            throw ReaderError.cannotGrab(devicePath, errno: code)
+        }
+        return fd
+    }
+
+    /// Reads events until stopping (returns `nil`) or the device goes away (returns why).
+    private func read(_ fd: Int32, wedge: inout WedgeEntry<EventInstant>?, stopping: Locked<Bool>) -> ReaderError? {
+        var buffer = [UInt8](repeating: 0, count: InputEvent.size * 64)
+        var pending = 0
+        while !stopping.value {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 200)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return .readFailed(devicePath, errno: errno)
+            }
+            if ready == 0 { continue }
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + pending, $0.count - pending) }
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return .readFailed(devicePath, errno: errno)
+            }
+            if count == 0 {
+                // evdev never ends; a FIFO whose writer left does. Either way the source is gone.
+                return .ended(devicePath)
+            }
+            pending += count
+            let consumed = buffer.withUnsafeBytes { bytes in
+                let (events, consumed) = InputEvent.decode(UnsafeRawBufferPointer(rebasing: bytes[..<pending]))
+                for event in events where event.isKeyPress { handle(event, wedge: &wedge) }
+                return consumed
+            }
+            buffer.replaceSubrange(0..<consumed, with: [])
+            buffer.append(contentsOf: [UInt8](repeating: 0, count: consumed))
+            pending -= consumed
+        }
+        return nil
+    }
+
+    private func handle(_ event: InputEvent, wedge: inout WedgeEntry<EventInstant>?) {
+        switch role {
+        case .keypad:
+            guard let key = EvdevKeys.keypadKey(event.code) else { return }
+            sink(.key(door: door, key))
+        case .wedge:
+            guard let key = EvdevKeys.wedgeKey(event.code) else { return }
+            switch wedge?.key(key, at: event.instant) {
+            case .card(let hex):
+                guard let uid = CardUID(hex) else { return }
+                logger.debug("wedge reader read a card", metadata: ["card": "\(uid)"])
+                sink(.card(door: door, uid: uid))
+            case .rejected(let reason):
+                logger.notice("wedge reader entry refused", metadata: ["reason": "\(reason)"])
+            case .none?, nil:
+                break
+            }
+        }
+    }
+}
+
+extension EvdevReader.Role {
+    var name: String {
+        switch self {
+        case .keypad: "keypad"
+        case .wedge: "wedge"
+        }
+    }
+}
