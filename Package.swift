@@ -52,6 +52,9 @@ let package = Package(
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .executableTarget(name: "facebench", dependencies: ["FaceVision", "GateCore"], swiftSettings: upcoming),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
+        // Camera and door I/O (docs/hardware.md): thin C glue, typed Swift wrappers.
+        .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+        .target(name: "V4L2", dependencies: ["CV4L2"], swiftSettings: upcoming),
         .target(
             name: "GateServices",
             dependencies: [
