@@ -55,6 +55,9 @@ let package = Package(
         // Camera and door I/O (docs/hardware.md): thin C glue, typed Swift wrappers.
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .target(name: "V4L2", dependencies: ["CV4L2"], swiftSettings: upcoming),
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .target(name: "CGPIOShim", dependencies: ["CGPIOD"]),
+        .target(name: "GPIO", dependencies: ["CGPIOShim"], swiftSettings: upcoming),
         .target(
             name: "GateServices",
             dependencies: [
