@@ -62,6 +62,7 @@ let package = Package(
             name: "GateServices",
             dependencies: [
                 "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify", "FaceVision",
+                "V4L2", "GPIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -72,6 +73,7 @@ let package = Package(
             name: "optgated",
             dependencies: [
                 "GateServices", "GateStore", "GateCore", "GateControl", "SystemdNotify",
+                "GPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

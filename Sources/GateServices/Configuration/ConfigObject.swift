@@ -135,6 +135,9 @@ struct ConfigObject {
         }
     }
 
+    /// Whether `key` is present (it is not consumed by asking).
+    func has(_ key: String) -> Bool { values[key] != nil }
+
     /// - Throws: naming the first key that was never read.
     func finish() throws(ConfigurationError) {
         if let unknown = values.keys.sorted().first(where: { !consumed.contains($0) }) {
