@@ -90,6 +90,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision"], swiftSettings: upcoming),
+        .testTarget(
+            name: "DeviceTests",
+            dependencies: ["V4L2", "GPIO", "GateServices", "FaceVision", "GateCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: upcoming),
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
         .testTarget(
