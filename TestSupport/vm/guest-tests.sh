@@ -12,6 +12,9 @@ OUT=/mnt
 LOGS=$OUT/logs
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 failures=0
+# HWTEST_SCOPE=devices (written by scripts/hwtest): device tests only, no optgated end to end.
+HWTEST_SCOPE=all
+[ -f $OUT/guest.env ] && . $OUT/guest.env
 t0=$(cut -d' ' -f1 /proc/uptime)
 say() { echo "[guest $(cut -d' ' -f1 /proc/uptime)s] $*"; }
 pass() { say "PASS $*"; }
@@ -64,6 +67,12 @@ fi
 wait $PRESS; cat $LOGS/press.log 2>/dev/null
 rmmod vivid && insmod $VMW/mods/vivid.ko n_devs=1 node_types=0x1 && [ -e /dev/video0 ] && say "vivid reloaded"
 
+if [ "$HWTEST_SCOPE" = devices ]; then
+  say "guest tests (devices only) done: $failures failure(s)"
+  kill $FEEDER 2>/dev/null
+  [ $failures = 0 ]; exit
+fi
+
 # ---- 3. optgated end to end: camera + GPIO door
 say "== optgated end to end"
 rm -rf /tmp/state && cp -a $OUT/state /tmp/state
@@ -104,9 +113,10 @@ if wait_for 10 sh -c "grep -q ' 1$' $LOGS/relay.log"; then pass "relay energised
 
 # (e) camera unplugged: stop the fake camera, remove the driver.
 kill $FEEDER; wait $FEEDER 2>/dev/null
-if wait_for 20 logged "camera lost" "camera.device"; then pass "daemon logged camera lost"; else fail "camera lost"; fi
+# The recogniser notices once its current frame is analysed (tens of seconds per frame under TCG).
+if wait_for 180 logged "camera lost" "camera.device"; then pass "daemon logged camera lost"; else fail "camera lost"; fi
 removed=no
-for i in 1 2 3 4 5 6 7 8 9 10; do rmmod v4l2loopback 2>/dev/null && { removed=yes; break; }; sleep 0.5; done
+for i in $(seq 30); do rmmod v4l2loopback 2>/dev/null && { removed=yes; break; }; sleep 1; done
 [ $removed = yes ] && [ ! -e /dev/video10 ] && pass "v4l2loopback removed (camera gone)" || fail "rmmod v4l2loopback"
 
 # (d) inputs while the camera is gone: REX, fire, forced open.
@@ -129,7 +139,7 @@ pull 7 down
 
 # (e) camera back: driver loaded again, the fake camera restarted, face grants again.
 insmod $VMW/v4l2loopback.ko video_nr=10 card_label=loop exclusive_caps=0 && start_feeder
-if wait_for 60 logged "camera back" "MJPG"; then pass "daemon logged camera back"; else fail "camera back"; fi
+if wait_for 120 logged "camera back" "MJPG"; then pass "daemon logged camera back"; else fail "camera back"; fi
 grants=$(grep "decision.method=face" $LOGS/optgated.log | grep -c "decision.result=granted")
 if wait_for 300 sh -c "[ \$(grep 'decision.method=face' $LOGS/optgated.log | grep -c 'decision.result=granted') -gt $grants ]"; then
   pass "face granted again after the camera came back"; else fail "face after reconnect"; fi
