@@ -163,6 +163,8 @@ public struct V4L2Device: ~Copyable {
         var newest: v4l2_buffer?
         var dropped = 0
         while true {
+            // After the first buffer, take more only when poll says one is ready (no EAGAIN round trip).
+            if newest != nil, try !Syscalls.pollReadable(descriptor.fd, timeoutMilliseconds: 0) { break }
             var buffer = v4l2_buffer()
             buffer.type = Self.captureType
             buffer.memory = Self.mmapMemory
