@@ -61,10 +61,17 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
+        // Camera and door I/O (docs/hardware.md): thin C glue, typed Swift wrappers.
+        .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+        .target(name: "V4L2", dependencies: ["CV4L2"], swiftSettings: upcoming),
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .target(name: "CGPIOShim", dependencies: ["CGPIOD"]),
+        .target(name: "GPIO", dependencies: ["CGPIOShim"], swiftSettings: upcoming),
         .target(
             name: "GateServices",
             dependencies: [
                 "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify", "FaceVision",
+                "V4L2", "GPIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -77,6 +84,7 @@ let package = Package(
             name: "optgated",
             dependencies: [
                 "GateServices", "GateStore", "GateCore", "GateControl", "SystemdNotify",
+                "GPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,8 +101,14 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision"], swiftSettings: upcoming),
-        // uinput wedge reader + PIN pad typing into the real daemon; skips itself without /dev/uinput (docs/readers.md).
-        .testTarget(name: "DeviceTests", dependencies: ["CEvdev", "optgated", "optgate"], swiftSettings: upcoming),
+        // Device tests: V4L2 and GPIO against vivid/v4l2loopback/gpio-sim, the uinput wedge reader and PIN pad
+        // against the real daemon. Each skips itself with a reason unless its device exists (the QEMU guest).
+        .testTarget(
+            name: "DeviceTests",
+            dependencies: ["V4L2", "GPIO", "GateServices", "FaceVision", "GateCore", "CEvdev", "optgated", "optgate",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], swiftSettings: upcoming),
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
         .testTarget(

@@ -4,6 +4,7 @@ import GateControl
 import GateCore
 import GateServices
 import GateStore
+import GPIO
 public import Logging
 import ServiceLifecycle
 import SystemdNotify
@@ -56,15 +57,45 @@ struct Optgated: AsyncParsableCommand {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
             throw ExitCode(73)
         }
-        if !simulate {
-            logger.warning("no hardware back-end is configured yet: doors are simulated", metadata: [:])
-        }
+        // Door hardware: GPIO lines are requested now, so a missing chip or a busy line exits before READY.
         var relays: [String: any Relay] = [:]
-        for door in configuration.doors { relays[door.name] = SimulatedRelay() }
+        let hardwareDoors = simulate ? [] : configuration.doors.filter { $0.gpio != nil }
+        for door in configuration.doors {
+            guard let gpio = door.gpio, !simulate else {
+                relays[door.name] = SimulatedRelay()
+                if !simulate {
+                    logger.warning("door has no gpio section: its relay and inputs are simulated", metadata: ["door.id": "\(door.name)"])
+                }
+                continue
+            }
+            do {
+                relays[door.name] = try GPIORelay(chip: gpio.chip, line: gpio.relayLine, activeLow: gpio.relayActiveLow)
+            } catch {
+                FileHandle.standardError.write(Data("optgated: door \(door.name): \(error)\n".utf8))
+                throw ExitCode(69)
+            }
+        }
+        if !hardwareDoors.isEmpty {
+            logger.info("door hardware on GPIO", metadata: ["gpio.library": "\(GPIOLibrary.description)",
+                                                           "doors": "\(hardwareDoors.map(\.name))"])
+        }
+        let simulated = hardwareDoors.isEmpty
 
         let faceStatus = Locked(FaceStatus())
         let gate = GateService(configuration: configuration, database: database, relays: relays, clock: ContinuousClock(),
-                               logger: logger, simulated: true, faceStatus: faceStatus)
+                               logger: logger, simulated: simulated, faceStatus: faceStatus)
+        var doorInputs: [GPIODoorInputs] = []
+        for door in hardwareDoors {
+            guard let gpio = door.gpio, !gpio.inputs.isEmpty else { continue }
+            do {
+                doorInputs.append(try GPIODoorInputs(door: door.name, configuration: gpio, logger: logger) { [gate] input in
+                    gate.submit(input)
+                })
+            } catch {
+                FileHandle.standardError.write(Data("optgated: door \(door.name): \(error)\n".utf8))
+                throw ExitCode(69)
+            }
+        }
         let recognition = makeRecognition(configuration, stateDirectory: stateDirectory, gate: gate, database: database,
                                           status: faceStatus, logger: logger)
         let readers = makeReaders(configuration, gate: gate, logger: logger)
@@ -77,7 +108,7 @@ struct Optgated: AsyncParsableCommand {
                     recognition.enroll(residentID: resident, frames: frames, operatorName: operatorName, reply: reply)
                 }
             }
-            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: true,
+            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: simulated,
                                          enrol: enrol, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
@@ -100,6 +131,7 @@ struct Optgated: AsyncParsableCommand {
         // Started in this order, shut down in reverse: notify (STOPPING=1) first, the gate (relays to
         // their safe level, "daemon.stop" recorded) last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gate), .init(service: control), .init(service: reload)]
+        services += doorInputs.map { .init(service: $0) }
         if let recognition { services.append(.init(service: recognition)) }
         services += readers.map { .init(service: $0) }
         services.append(.init(service: notify))
@@ -118,7 +150,7 @@ struct Optgated: AsyncParsableCommand {
     /// that is missing or damaged turns face entry off with a clear log line; card and PIN are unaffected.
     func makeRecognition(_ configuration: DaemonConfiguration, stateDirectory: String, gate: GateService<ContinuousClock>,
                          database: GateDatabase, status: Locked<FaceStatus>, logger: Logger) -> RecognitionService<ContinuousClock>? {
-        guard configuration.faceEntryConfigured, let replay = configuration.face.replay else {
+        guard configuration.faceEntryConfigured else {
             status.value.state = "off"
             return nil
         }
@@ -133,7 +165,11 @@ struct Optgated: AsyncParsableCommand {
         }
         return RecognitionService(
             engine: engine,
-            source: { try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop) },
+            source: { [face = configuration.face] in
+                if let camera = face.camera { return V4L2FrameSource(configuration: camera, logger: logger) }
+                guard let replay = face.replay else { throw FrameSourceError("no frame source is configured") }
+                return try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop)
+            },
             gate: gate, database: database, door: configuration.face.door, status: status, logger: logger
         )
     }

@@ -22,6 +22,8 @@ public struct DaemonConfiguration: Sendable {
         public var timings: DoorTimings
         /// `relay.polarity` (failSecure|failSafe, default failSecure).
         public var polarity: RelayPolarity
+        /// `gpio` (object, default none: the door is simulated): relay and input lines (docs/hardware.md).
+        public var gpio: DoorGPIOConfiguration? = nil
     }
 
     public var doors: [Door]
@@ -37,7 +39,7 @@ public struct DaemonConfiguration: Sendable {
     public var face: FaceConfiguration
     /// Whether face entry runs: a door accepts face and a frame source is configured.
     public var faceEntryConfigured: Bool {
-        doors.contains { $0.methods.contains(.face) } && face.replay != nil
+        doors.contains { $0.methods.contains(.face) } && (face.replay != nil || face.camera != nil)
     }
     /// The `readers` array (docs/configuration.md#readers): keypads, wedge and PC/SC card readers.
     /// Read at startup; a reload that changes it takes effect at the next restart.
@@ -133,7 +135,13 @@ public struct DaemonConfiguration: Sendable {
         let polarity = try relay.choice("polarity", default: Door.RelayPolarity.failSecure)
         try relay.finish()
         let heldOpen = try entry.number("heldOpenSeconds", default: 30, range: 1...255)
+        var gpio: DoorGPIOConfiguration?
+        if entry.has("gpio") {
+            var object = try entry.object("gpio")
+            gpio = try DoorGPIOConfiguration(&object)
+            try object.finish()
+        }
         return Door(name: name, methods: methods, timings: DoorTimings(pulse: .seconds(pulse), heldOpen: .seconds(heldOpen)),
-                    polarity: polarity)
+                    polarity: polarity, gpio: gpio)
     }
 }

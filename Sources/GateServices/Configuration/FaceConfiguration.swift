@@ -78,6 +78,8 @@ public struct FaceConfiguration: Sendable, Hashable {
     var replayPath: String?
     var replayFPS: Double = 10
     var replayLoop = true
+    /// `source.camera` (object): a V4L2 camera instead of a replay (docs/hardware.md).
+    public var camera: CameraConfiguration?
 
     public func matchRules(defaultThreshold: Float) -> MatchRules {
         MatchRules(threshold: threshold.map(Float.init) ?? defaultThreshold, margin: Float(margin),
@@ -149,12 +151,21 @@ public struct FaceConfiguration: Sendable, Hashable {
         replayPath = try source.string("replay", default: nil)
         replayFPS = try source.number("fps", default: 10, range: 0.1...1000)
         replayLoop = try source.bool("loop", default: true)
+        if source.has("camera") {
+            var cameraObject = try source.object("camera")
+            camera = try CameraConfiguration(&cameraObject)
+            try cameraObject.finish()
+            guard replayPath == nil else {
+                throw ConfigurationError(key: "face.source.camera", problem: "give either face.source.replay or face.source.camera, not both")
+            }
+        }
         try source.finish()
         try object.finish()
     }
 
     public static func == (lhs: FaceConfiguration, rhs: FaceConfiguration) -> Bool {
         lhs.door == rhs.door && lhs.embedder == rhs.embedder && lhs.replayPath == rhs.replayPath && lhs.threshold == rhs.threshold
+            && lhs.camera == rhs.camera
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -1,0 +1,156 @@
+#!/bin/sh
+# Runs inside the device-test VM (TestSupport/vm/run.sh), chrooted into the host's / (read-only) with
+# the writable share as cwd (/mnt). Devices: vivid /dev/video0 (YUYV), v4l2loopback /dev/video10,
+# gpio-sim (configured here). Prepared on the host by scripts/hwtest: /mnt/frames/*.jpg (640x480 face
+# photos), /mnt/state (a resident with consent and an enrolled face). Prints PASS/FAIL lines; exit
+# status 0 only when everything passed.
+set -u
+PKG=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$PKG/.build/debug
+VMW=${VMW:-$PKG/.build/vm}
+OUT=/mnt
+LOGS=$OUT/logs
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+failures=0
+# HWTEST_SCOPE=devices (written by scripts/hwtest): device tests only, no optgated end to end.
+HWTEST_SCOPE=all
+[ -f $OUT/guest.env ] && . $OUT/guest.env
+t0=$(cut -d' ' -f1 /proc/uptime)
+say() { echo "[guest $(cut -d' ' -f1 /proc/uptime)s] $*"; }
+pass() { say "PASS $*"; }
+fail() { say "FAIL $*"; failures=$((failures + 1)); }
+# wait_for SECONDS COMMAND...: polls every second (each poll forks; under TCG forks are expensive and
+# would steal CPU from the daemon under test).
+wait_for() {
+  limit=$1; shift
+  end=$(( $(cut -d. -f1 /proc/uptime) + limit ))
+  while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do "$@" && return 0; sleep 1; done
+  "$@"
+}
+
+# ---- gpio-sim: one bank of 16 lines
+C=/sys/kernel/config/gpio-sim/gate
+mkdir -p $C/bank0 && echo 16 > $C/bank0/num_lines && echo gate-sim > $C/bank0/label && echo 1 > $C/live
+CHIP=$(cat $C/bank0/chip_name); DEV=$(cat $C/dev_name)
+SIM=/sys/devices/platform/$DEV/$CHIP
+say "gpio-sim $CHIP at $SIM; $(gpiodetect | tr '\n' ' ')"
+
+# ---- fake MJPEG camera: v4l2loopback fed with face photos, reachable through a by-id symlink
+FRAMES=$(ls $OUT/frames/*.jpg)
+start_feeder() { $PKG/.build/fakes/mjpeg_feeder /dev/video10 640 480 5 $FRAMES 2>>$LOGS/feeder.log & FEEDER=$!; sleep 1; }
+start_feeder
+mkdir -p /dev/v4l/by-id && ln -sf ../../video10 /dev/v4l/by-id/usb-optgate-fake-camera-video-index0
+CAMERA=/dev/v4l/by-id/usb-optgate-fake-camera-video-index0
+
+# ---- 1. The project's device tests (Swift Testing, suite DeviceTests).
+# HOOK: other device tests (e.g. the uinput keyboard-wedge reader test) join the DeviceTests suite and
+# run here; give them their device through an environment variable like the ones below.
+say "== DeviceTests"
+if GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 180 \
+   $BIN/optgatePackageTests.xctest --testing-library swift-testing --filter DeviceTests > $LOGS/device-tests.log 2>&1; then
+  pass "DeviceTests"
+else
+  fail "DeviceTests"
+fi
+grep -E "(✔|✘|➜) Test |Test run with" $LOGS/device-tests.log | sed 's/\x1b\[[0-9;]*m//g'
+
+# ---- 2. A real unplug: vivid's Disconnect control makes DQBUF fail with ENODEV. vivid is reloaded after.
+say "== unplug (vivid disconnect)"
+( sleep 12; v4l2-ctl -d /dev/video0 -c disconnect=1 && echo "vivid: disconnect pressed" >> $LOGS/press.log ) &
+PRESS=$!
+if GATE_YUYV_DEVICE=/dev/video0 GATE_VIVID_DISCONNECT=1 timeout 120 \
+   $BIN/optgatePackageTests.xctest --testing-library swift-testing --filter DeviceTests/unpluggingSurfacesENODEVFromDQBUF \
+   > $LOGS/unplug-test.log 2>&1 && grep -q "unpluggingSurfacesENODEVFromDQBUF() passed" $LOGS/unplug-test.log; then
+  pass "DQBUF reports ENODEV after an unplug (vivid disconnect)"
+else
+  fail "DQBUF reports ENODEV after an unplug"; sed 's/\x1b\[[0-9;]*m//g' $LOGS/unplug-test.log | tail -20
+fi
+wait $PRESS; cat $LOGS/press.log 2>/dev/null
+rmmod vivid && insmod $VMW/mods/vivid.ko n_devs=1 node_types=0x1 && [ -e /dev/video0 ] && say "vivid reloaded"
+
+if [ "$HWTEST_SCOPE" = devices ]; then
+  say "guest tests (devices only) done: $failures failure(s)"
+  kill $FEEDER 2>/dev/null
+  [ $failures = 0 ]; exit
+fi
+
+# ---- 3. optgated end to end: camera + GPIO door
+say "== optgated end to end"
+rm -rf /tmp/state && cp -a $OUT/state /tmp/state
+cat > /tmp/gate.json <<JSON
+{"doors": [{"name": "main", "methods": ["face", "card", "pin"], "relay": {"pulseSeconds": 2},
+            "gpio": {"chip": "$CHIP", "relayLine": 3, "contactLine": 4, "rexLine": 5, "rexActiveLow": false,
+                     "fireLine": 6, "tamperLine": 7, "debounceMilliseconds": 20}}],
+ "face": {"modelsDirectory": "$PKG/.build/models", "requiredFrames": 1, "windowFrames": 1, "windowSeconds": 30,
+          "cooldownSeconds": 3, "source": {"camera": {"device": "$CAMERA", "width": 640, "height": 480, "fps": 15,
+                                                      "stallSeconds": 3}}},
+ "control": {"socketPath": "/tmp/optgate.sock"}}
+JSON
+# The relay as gpio-sim sees it: every change, with uptime.
+: > $LOGS/relay.log
+( last=x; while :; do read v < $SIM/sim_gpio3/value; [ "$v" != "$last" ] && echo "$(cut -d' ' -f1 /proc/uptime) $v" >> $LOGS/relay.log; last=$v; sleep 0.5; done ) &
+WATCH=$!
+relay_ones() { grep -c ' 1$' $LOGS/relay.log; }
+relay_is() { read v < $SIM/sim_gpio3/value; [ "$v" = "$1" ]; }
+logged() { grep "$1" $LOGS/optgated.log | grep -q "$2"; }
+pull() { echo "pull-$2" > $SIM/sim_gpio$1/pull; }
+
+# A missing GPIO chip stops startup before READY, naming the line.
+sed "s/\"$CHIP\"/\"gpiochip77\"/" /tmp/gate.json > /tmp/bad.json
+$BIN/optgated --state-dir /tmp/state --config /tmp/bad.json > $LOGS/bad.log 2>&1
+rc=$?
+if [ $rc = 69 ] && grep -q "cannot request line 3 of gpiochip77" $LOGS/bad.log; then pass "missing chip: exit 69 before READY"; else fail "missing chip (rc $rc)"; cat $LOGS/bad.log; fi
+
+$BIN/optgated --state-dir /tmp/state --config /tmp/gate.json --log-level debug > $LOGS/optgated.log 2>&1 &
+DAEMON=$!
+if wait_for 120 logged "camera on" "MJPG 640x480"; then pass "daemon opened the camera by its by-id symlink (MJPG 640x480)"; else fail "camera on"; fi
+wait_for 5 logged "door inputs watched" "exitRequest=5" && pass "door inputs watched" || fail "door inputs watched"
+
+# (c) face granted end to end: the relay pulses.
+if wait_for 300 logged "decision.method=face" "decision.result=granted"; then pass "face granted"; else fail "face granted"; fi
+face_status() { $BIN/optgate --socket /tmp/optgate.sock status --json 2>&1 | tr -d ' \n' | grep -o '"face":{[^}]*}'; }
+say "face status: $(face_status)"
+if wait_for 10 sh -c "grep -q ' 1$' $LOGS/relay.log"; then pass "relay energised for the face grant (gpio-sim line 3)"; else fail "relay on face grant"; fi
+
+# (e) camera unplugged: stop the fake camera, remove the driver.
+kill $FEEDER; wait $FEEDER 2>/dev/null
+# The recogniser notices once its current frame is analysed (tens of seconds per frame under TCG).
+if wait_for 180 logged "camera lost" "camera.device"; then pass "daemon logged camera lost"; else fail "camera lost"; fi
+removed=no
+for i in $(seq 30); do rmmod v4l2loopback 2>/dev/null && { removed=yes; break; }; sleep 1; done
+[ $removed = yes ] && [ ! -e /dev/video10 ] && pass "v4l2loopback removed (camera gone)" || fail "rmmod v4l2loopback"
+
+# (d) inputs while the camera is gone: REX, fire, forced open.
+wait_for 10 relay_is 0
+before=$(relay_ones)
+pull 5 up; sleep 0.3; pull 5 down
+if wait_for 10 sh -c "[ \$(grep -c ' 1$' $LOGS/relay.log) -gt $before ]" && logged "decision.method=rex" "decision.result=granted"; then
+  pass "REX pull released the door with the camera gone"; else fail "REX"; fi
+wait_for 10 relay_is 0
+pull 6 up
+if wait_for 10 relay_is 1 && sleep 3 && relay_is 1; then pass "fire input holds the door released"; else fail "fire release"; fi
+pull 6 down
+if wait_for 10 relay_is 0 && logged "decision.reason=fireCleared" "door.id=main"; then pass "fire cleared relocks"; else fail "fire clear"; fi
+pull 4 up
+if wait_for 10 logged "decision.reason=forcedOpen" "door alarm"; then pass "contact opened without grant: forcedOpen alarm"; else fail "forced open"; fi
+pull 4 down
+pull 7 up
+if wait_for 10 logged "decision.reason=tamper" "door alarm"; then pass "tamper input: alarm"; else fail "tamper"; fi
+pull 7 down
+
+# (e) camera back: driver loaded again, the fake camera restarted, face grants again.
+insmod $VMW/v4l2loopback.ko video_nr=10 card_label=loop exclusive_caps=0 && start_feeder
+if wait_for 120 logged "camera back" "MJPG"; then pass "daemon logged camera back"; else fail "camera back"; fi
+grants=$(grep "decision.method=face" $LOGS/optgated.log | grep -c "decision.result=granted")
+if wait_for 300 sh -c "[ \$(grep 'decision.method=face' $LOGS/optgated.log | grep -c 'decision.result=granted') -gt $grants ]"; then
+  pass "face granted again after the camera came back"; else fail "face after reconnect"; fi
+
+# Shutdown: relay to its safe level, clean exit.
+kill -TERM $DAEMON; wait $DAEMON; rc=$?
+kill $FEEDER $WATCH 2>/dev/null
+if [ $rc = 0 ] && relay_is 0 && logged "relay released to its safe level" "main"; then pass "SIGTERM: relay at safe level, exit 0"; else fail "shutdown (rc $rc)"; fi
+say "relay changes (uptime value): $(tr '\n' ' ' < $LOGS/relay.log)"
+grep -E "camera (on|lost|back)|access decision|door alarm|door input|face recognition on" $LOGS/optgated.log | sed 's/^[^ ]* //' | cut -c1-220
+
+say "guest tests done in $(awk -v a=$t0 -v b=$(cut -d' ' -f1 /proc/uptime) 'BEGIN{printf "%.1f", b-a}') s: $failures failure(s)"
+[ $failures = 0 ]
