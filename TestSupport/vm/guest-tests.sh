@@ -46,7 +46,8 @@ CAMERA=/dev/v4l/by-id/usb-optgate-fake-camera-video-index0
 # HOOK: other device tests (e.g. the uinput keyboard-wedge reader test) join the DeviceTests suite and
 # run here; give them their device through an environment variable like the ones below.
 say "== DeviceTests"
-if GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 180 \
+# TMPDIR=/tmp (tmpfs): the tests keep SQLite state dirs there, and SQLite cannot lock WAL files on 9p.
+if TMPDIR=/tmp GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 240 \
    $BIN/optgatePackageTests.xctest --testing-library swift-testing --filter DeviceTests > $LOGS/device-tests.log 2>&1; then
   pass "DeviceTests"
 else

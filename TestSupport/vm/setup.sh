@@ -66,7 +66,7 @@ if [ ! -f initramfs.gz ] || [ "$HERE/init" -nt initramfs.gz ]; then
   cp bb/bin/busybox ir/bin/busybox
   for l in sh mount cat sed cut insmod mkdir chroot poweroff echo sleep ls grep; do ln -sf busybox ir/bin/$l; done
   n=10
-  for ko in $(for m in virtio_pci 9pnet_virtio 9p configfs vivid evdev uinput; do modprobe -d "$W/kernel" -S "$KVER" --show-depends "$m"; done \
+  for ko in $(for m in virtio_pci 9pnet_virtio 9p configfs vivid; do modprobe -d "$W/kernel" -S "$KVER" --show-depends "$m"; done \
                 | awk '$1=="insmod"{print $2}' | awk '!seen[$0]++'); do
     base=$(basename "$ko"); base=${base%.ko*}
     case "$ko" in
