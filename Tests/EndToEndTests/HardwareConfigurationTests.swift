@@ -18,11 +18,7 @@ import Testing
         (#"{"face": {"source": {"replay": "/tmp/x.mjpeg", "camera": {"device": "/dev/video0"}}}}"#, "not both"),
     ])
     func badHardwareConfigurationIsRefusedByName(config: String, message: String) throws {
-        let gate = Gate()
-        let path = "\(gate.directory)-bad.json"
-        try config.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let check = Gate.execute(Binaries.cli, ["config", "check", path])
+        let (check, _) = try Gate().checkConfig(config)
         #expect(check.status == 1)
         #expect(check.stdout.contains(message), "\(check.stdout)")
     }

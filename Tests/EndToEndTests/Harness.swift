@@ -114,6 +114,14 @@ final class Gate: @unchecked Sendable {
                              stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Writes `config` beside the state directory and runs `optgate config check` on it.
+    /// - Returns: the result and the file's path (for running the daemon on the same file).
+    func checkConfig(_ config: String, name: String = "config") throws -> (result: CommandResult, path: String) {
+        let path = "\(directory)-\(name).json"
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        return (Gate.execute(Binaries.cli, ["config", "check", path]), path)
+    }
+
     /// Adds a resident with a card and a PIN. - Returns: the resident id.
     func resident(name: String = "Li Wei", card: String? = nil, pin: String? = nil, validUntil: String? = nil) throws -> String {
         var arguments = ["resident", "add", "--name", name, "--unit", "3-1501"]

@@ -19,10 +19,7 @@ import Testing
     ])
     func badConfigurationIsRefusedByName(config: String, message: String) throws {
         let gate = Gate()
-        let path = "\(gate.directory)-bad.json"
-        try config.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let check = Gate.execute(Binaries.cli, ["config", "check", path])
+        let (check, path) = try gate.checkConfig(config)
         #expect(check.status == 1)
         #expect(check.stdout.contains(message), "\(check.stdout)")
         let daemon = Gate.execute(Binaries.daemon, ["--state-dir", gate.directory, "--config", path])
