@@ -10,6 +10,9 @@ BIN=$PKG/.build/debug
 VMW=${VMW:-$PKG/.build/vm}
 OUT=/mnt
 LOGS=$OUT/logs
+# Writable scratch on tmpfs (init mounts /run; SQLite cannot lock WAL files on the 9p share).
+SCRATCH=/run/optgate-vm
+mkdir -p $SCRATCH
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 failures=0
 # HWTEST_SCOPE=devices (written by scripts/hwtest): device tests only, no optgated end to end.
@@ -46,8 +49,8 @@ CAMERA=/dev/v4l/by-id/usb-optgate-fake-camera-video-index0
 # HOOK: other device tests (e.g. the uinput keyboard-wedge reader test) join the DeviceTests suite and
 # run here; give them their device through an environment variable like the ones below.
 say "== DeviceTests"
-# TMPDIR=/tmp (tmpfs): the tests keep SQLite state dirs there, and SQLite cannot lock WAL files on 9p.
-if TMPDIR=/tmp GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 240 \
+# TMPDIR on tmpfs: the tests keep SQLite state dirs there.
+if TMPDIR=$SCRATCH GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 240 \
    $BIN/optgatePackageTests.xctest --testing-library swift-testing --filter DeviceTests > $LOGS/device-tests.log 2>&1; then
   pass "DeviceTests"
 else
@@ -77,15 +80,15 @@ fi
 
 # ---- 3. optgated end to end: camera + GPIO door
 say "== optgated end to end"
-rm -rf /tmp/state && cp -a $OUT/state /tmp/state
-cat > /tmp/gate.json <<JSON
+rm -rf $SCRATCH/state && cp -a $OUT/state $SCRATCH/state
+cat > $SCRATCH/gate.json <<JSON
 {"doors": [{"name": "main", "methods": ["face", "card", "pin"], "relay": {"pulseSeconds": 2},
             "gpio": {"chip": "$CHIP", "relayLine": 3, "contactLine": 4, "rexLine": 5, "rexActiveLow": false,
                      "fireLine": 6, "tamperLine": 7, "debounceMilliseconds": 20}}],
  "face": {"modelsDirectory": "$PKG/.build/models", "requiredFrames": 1, "windowFrames": 1, "windowSeconds": 30,
           "cooldownSeconds": 3, "source": {"camera": {"device": "$CAMERA", "width": 640, "height": 480, "fps": 15,
                                                       "stallSeconds": 3}}},
- "control": {"socketPath": "/tmp/optgate.sock"}}
+ "control": {"socketPath": "$SCRATCH/optgate.sock"}}
 JSON
 # The relay as gpio-sim sees it: every change, with uptime.
 : > $LOGS/relay.log
@@ -97,19 +100,19 @@ logged() { grep "$1" $LOGS/optgated.log | grep -q "$2"; }
 pull() { echo "pull-$2" > $SIM/sim_gpio$1/pull; }
 
 # A missing GPIO chip stops startup before READY, naming the line.
-sed "s/\"$CHIP\"/\"gpiochip77\"/" /tmp/gate.json > /tmp/bad.json
-$BIN/optgated --state-dir /tmp/state --config /tmp/bad.json > $LOGS/bad.log 2>&1
+sed "s/\"$CHIP\"/\"gpiochip77\"/" $SCRATCH/gate.json > $SCRATCH/bad.json
+$BIN/optgated --state-dir $SCRATCH/state --config $SCRATCH/bad.json > $LOGS/bad.log 2>&1
 rc=$?
 if [ $rc = 69 ] && grep -q "cannot request line 3 of gpiochip77" $LOGS/bad.log; then pass "missing chip: exit 69 before READY"; else fail "missing chip (rc $rc)"; cat $LOGS/bad.log; fi
 
-$BIN/optgated --state-dir /tmp/state --config /tmp/gate.json --log-level debug > $LOGS/optgated.log 2>&1 &
+$BIN/optgated --state-dir $SCRATCH/state --config $SCRATCH/gate.json --log-level debug > $LOGS/optgated.log 2>&1 &
 DAEMON=$!
 if wait_for 120 logged "camera on" "MJPG 640x480"; then pass "daemon opened the camera by its by-id symlink (MJPG 640x480)"; else fail "camera on"; fi
 wait_for 5 logged "door inputs watched" "exitRequest=5" && pass "door inputs watched" || fail "door inputs watched"
 
 # (c) face granted end to end: the relay pulses.
 if wait_for 300 logged "decision.method=face" "decision.result=granted"; then pass "face granted"; else fail "face granted"; fi
-face_status() { $BIN/optgate --socket /tmp/optgate.sock status --json 2>&1 | tr -d ' \n' | grep -o '"face":{[^}]*}'; }
+face_status() { $BIN/optgate --socket $SCRATCH/optgate.sock status --json 2>&1 | tr -d ' \n' | grep -o '"face":{[^}]*}'; }
 say "face status: $(face_status)"
 if wait_for 10 sh -c "grep -q ' 1$' $LOGS/relay.log"; then pass "relay energised for the face grant (gpio-sim line 3)"; else fail "relay on face grant"; fi
 
