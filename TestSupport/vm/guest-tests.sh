@@ -45,9 +45,9 @@ start_feeder
 mkdir -p /dev/v4l/by-id && ln -sf ../../video10 /dev/v4l/by-id/usb-optgate-fake-camera-video-index0
 CAMERA=/dev/v4l/by-id/usb-optgate-fake-camera-video-index0
 
-# ---- 1. The project's device tests (Swift Testing, suite DeviceTests).
-# HOOK: other device tests (e.g. the uinput keyboard-wedge reader test) join the DeviceTests suite and
-# run here; give them their device through an environment variable like the ones below.
+# ---- 1. The project's device tests (Swift Testing): the DeviceTests suite, and WedgeReaderTests (uinput
+# wedge reader and PIN pad into the real optgated; its relay on gpio-sim line 10). Other device tests
+# join here; give them their device through an environment variable like the ones below.
 say "== DeviceTests"
 # TMPDIR on tmpfs: the tests keep SQLite state dirs there.
 if TMPDIR=$SCRATCH GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 240 \

@@ -60,13 +60,14 @@ fi
 LB=$(ls -d "$W"/v4l2lb/usr/src/v4l2loopback-* | head -1)
 [ -f "$LB/v4l2loopback.ko" ] || make -s -C /usr/src/linux-headers-$KVER M="$LB" modules
 
-# Initramfs: static busybox, the modules in dependency order, init.
-if [ ! -f initramfs.gz ] || [ "$HERE/init" -nt initramfs.gz ]; then
+# Initramfs: static busybox, the modules in dependency order (evdev and uinput for the keyboard-wedge
+# and PIN pad tests), init.
+if [ ! -f initramfs.gz ] || [ "$HERE/init" -nt initramfs.gz ] || [ "$HERE/setup.sh" -nt initramfs.gz ]; then
   rm -rf ir && mkdir -p ir/bin ir/proc ir/sys ir/dev ir/host ir/mods
   cp bb/bin/busybox ir/bin/busybox
-  for l in sh mount cat sed cut insmod mkdir chroot poweroff echo sleep ls grep; do ln -sf busybox ir/bin/$l; done
+  for l in sh mount cat sed cut insmod mkdir chroot poweroff echo sleep ls grep ip; do ln -sf busybox ir/bin/$l; done
   n=10
-  for ko in $(for m in virtio_pci 9pnet_virtio 9p configfs vivid; do modprobe -d "$W/kernel" -S "$KVER" --show-depends "$m"; done \
+  for ko in $(for m in virtio_pci 9pnet_virtio 9p configfs vivid evdev uinput; do modprobe -d "$W/kernel" -S "$KVER" --show-depends "$m"; done \
                 | awk '$1=="insmod"{print $2}' | awk '!seen[$0]++'); do
     base=$(basename "$ko"); base=${base%.ko*}
     case "$ko" in

@@ -10,7 +10,9 @@ import Testing
 ///     modprobe uinput
 ///     OPTGATE_BIN_DIR=/path/to/debug swift test --skip-build --filter DeviceTests
 ///   or, with a prebuilt test bundle: `optgatePackageTests.xctest --testing-library swift-testing --filter DeviceTests`
-@Suite(.serialized, .enabled(if: Uinput.available, Uinput.skipMessage))
+// Generous bounds: in the QEMU guest (TCG) starting a process takes seconds; the limit turns a hang
+// into a failure that names the test.
+@Suite(.serialized, .enabled(if: Uinput.available, Uinput.skipMessage), .timeLimit(.minutes(3)))
 struct WedgeReaderTests {
     @Test func aCardTypedByAUinputWedgeReaderIsGrantedAndAnUnknownOneDenied() throws {
         let keyboard = try VirtualKeyboard(name: "optgate test wedge reader")
@@ -19,25 +21,37 @@ struct WedgeReaderTests {
         defer { daemon.stop() }
 
         let resident = try daemon.addResident(card: "04A1B2C3D4E5F6")
-        try daemon.start(config: #"""
-            {"readers": [{"door": "main", "kind": "wedge", "device": "\#(keyboard.eventNode)", "format": "hex"}]}
+        // With gpio-sim (the QEMU guest), the door is a real GPIO relay on line 10 and the grant must
+        // energise it; elsewhere the door is simulated.
+        let relay = GPIOSimLine.relay
+        let door = relay.map { #"{"name": "main", "methods": ["card", "pin"], "relay": {"pulseSeconds": 2}, "gpio": {"chip": "\#($0.chip)", "relayLine": \#($0.line)}}"# }
+            ?? #"{"name": "main", "methods": ["card", "pin"]}"#
+        try daemon.start(simulated: relay == nil, config: #"""
+            {"doors": [\#(door)],
+             "readers": [{"door": "main", "kind": "wedge", "device": "\#(keyboard.eventNode)", "format": "hex"}]}
             """#)
-        try #require(daemon.waitForLog("reader device opened", seconds: 10), "the daemon opened \(keyboard.eventNode): \(daemon.log)")
+        try #require(daemon.waitForLog("reader device opened", seconds: 60), "the daemon opened \(keyboard.eventNode): \(daemon.log)")
 
         // The daemon holds the device exclusively: a second grab is refused.
         let other = open(keyboard.eventNode, O_RDONLY | O_NONBLOCK)
         #expect(other >= 0 && gate_evdev_grab(other, 1) != 0 && errno == EBUSY, "EVIOCGRAB is exclusive")
         close(other)
 
+        if let relay { #expect(relay.value == "0", "the relay starts de-energised") }
         try keyboard.type("04A1B2C3D4E5F6\n")
-        #expect(daemon.eventually(seconds: 5) { events in
+        if let relay {
+            #expect(relay.becomes("1", within: 30), "the wedge UID energises the door relay (gpio-sim line \(relay.line))")
+        }
+        #expect(daemon.eventually(seconds: 30) { events in
             events.contains { $0.method == "card" && $0.result == "granted" && $0.resident == resident }
         }, "the enrolled card is granted: \(daemon.log)")
+        if let relay { #expect(relay.becomes("0", within: 30), "the pulse ends and the door relocks") }
 
         try keyboard.type("04FFFFFFFF\n")
-        #expect(daemon.eventually(seconds: 5) { events in
+        #expect(daemon.eventually(seconds: 30) { events in
             events.contains { $0.method == "card" && $0.reason == "unknownCard" && $0.resident == nil }
         }, "an unknown card is denied")
+        if let relay { #expect(relay.value == "0", "an unknown card leaves the door locked") }
         #expect(!daemon.log.contains("04A1B2C3D4E5F6"), "the full UID is never logged")
     }
 
@@ -51,11 +65,41 @@ struct WedgeReaderTests {
         try daemon.start(config: #"""
             {"readers": [{"door": "main", "kind": "keypad", "device": "\#(keypad.eventNode)"}]}
             """#)
-        try #require(daemon.waitForLog("reader device opened", seconds: 10), "the daemon opened \(keypad.eventNode): \(daemon.log)")
+        try #require(daemon.waitForLog("reader device opened", seconds: 60), "the daemon opened \(keypad.eventNode): \(daemon.log)")
         try keypad.tapKeypad("246813")
-        #expect(daemon.eventually(seconds: 10) { events in
+        #expect(daemon.eventually(seconds: 30) { events in
             events.contains { $0.method == "pin" && $0.result == "granted" && $0.resident == resident }
         }, "the PIN typed on the keypad is granted: \(daemon.log)")
+    }
+}
+
+/// A gpio-sim line as the guest's environment names it (`GATE_GPIO_CHIP`, `GATE_SIM_SYSFS`), read
+/// through sysfs: what the line actually carries, whoever drives it.
+private struct GPIOSimLine {
+    let chip: String
+    let sysfs: String
+    let line: Int
+
+    /// Line 10: clear of the lines DeviceTests uses, which may run at the same time.
+    static let relay: GPIOSimLine? = {
+        let env = ProcessInfo.processInfo.environment
+        guard let chip = env["GATE_GPIO_CHIP"], let sysfs = env["GATE_SIM_SYSFS"] else { return nil }
+        return GPIOSimLine(chip: chip, sysfs: sysfs, line: 10)
+    }()
+
+    var value: String {
+        ((try? String(contentsOfFile: "\(sysfs)/sim_gpio\(line)/value", encoding: .utf8)) ?? "?")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls every 20 ms (a 2 s pulse is not missed).
+    func becomes(_ expected: String, within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if value == expected { return true }
+            usleep(20_000)
+        }
+        return value == expected
     }
 }
 
@@ -191,13 +235,14 @@ private final class WedgeTestDaemon {
         return id
     }
 
-    func start(config: String) throws {
+    /// - Parameter simulated: `--simulate` (no GPIO); `false` drives the configured GPIO relay.
+    func start(simulated: Bool = true, config: String) throws {
         let configPath = "\(directory).json"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(Self.binaries)/optgated")
-        process.arguments = ["--state-dir", directory, "--simulate", "--config", configPath, "--log-level", "debug"]
+        process.arguments = ["--state-dir", directory, "--config", configPath, "--log-level", "debug"] + (simulated ? ["--simulate"] : [])
         let handle = FileHandle(forWritingAtPath: logPath)!
         process.standardOutput = handle
         process.standardError = handle
