@@ -2,7 +2,8 @@
 # Runs inside the device-test VM (TestSupport/vm/run.sh), chrooted into the host's / (read-only) with
 # the writable share as cwd (/mnt). Devices: vivid /dev/video0 (YUYV), v4l2loopback /dev/video10,
 # gpio-sim (configured here). Prepared on the host by scripts/hwtest: /mnt/frames/*.jpg (640x480 face
-# photos), /mnt/state (a resident with consent and an enrolled face). Prints PASS/FAIL lines; exit
+# photos), /mnt/state (a resident with consent, an enrolled face, card 04A1B2C3D4E5F6 and PIN 246813).
+# uinput readers are made here with .build/fakes/uinput_reader. Prints PASS/FAIL lines; exit
 # status 0 only when everything passed.
 set -u
 PKG=$(cd "$(dirname "$0")/../.." && pwd)
@@ -78,9 +79,17 @@ if [ "$HWTEST_SCOPE" = devices ]; then
   [ $failures = 0 ]; exit
 fi
 
-# ---- 3. optgated end to end: camera + GPIO door
+# ---- 3. optgated end to end: camera + GPIO door + a uinput wedge card reader and PIN pad
 say "== optgated end to end"
 rm -rf $SCRATCH/state && cp -a $OUT/state $SCRATCH/state
+# Fake USB readers behind by-id style links; each line written to fd 3 (wedge) or 4 (PIN pad) is typed.
+WEDGE=/dev/input/by-id/usb-optgate-fake-wedge-event-kbd
+PINPAD=/dev/input/by-id/usb-optgate-fake-pinpad-event-kbd
+mkdir -p /dev/input/by-id && mkfifo $SCRATCH/wedge.in $SCRATCH/pinpad.in
+$PKG/.build/fakes/uinput_reader $WEDGE < $SCRATCH/wedge.in > $LOGS/wedge.log 2>&1 &
+$PKG/.build/fakes/uinput_reader $PINPAD < $SCRATCH/pinpad.in > $LOGS/pinpad.log 2>&1 &
+exec 3> $SCRATCH/wedge.in 4> $SCRATCH/pinpad.in
+wait_for 10 test -e $WEDGE -a -e $PINPAD || fail "uinput readers: $(cat $LOGS/wedge.log $LOGS/pinpad.log)"
 cat > $SCRATCH/gate.json <<JSON
 {"doors": [{"name": "main", "methods": ["face", "card", "pin"], "relay": {"pulseSeconds": 2},
             "gpio": {"chip": "$CHIP", "relayLine": 3, "contactLine": 4, "rexLine": 5, "rexActiveLow": false,
@@ -88,6 +97,8 @@ cat > $SCRATCH/gate.json <<JSON
  "face": {"modelsDirectory": "$PKG/.build/models", "requiredFrames": 1, "windowFrames": 1, "windowSeconds": 30,
           "cooldownSeconds": 3, "source": {"camera": {"device": "$CAMERA", "width": 640, "height": 480, "fps": 15,
                                                       "stallSeconds": 3}}},
+ "readers": [{"door": "main", "kind": "wedge", "device": "$WEDGE", "format": "hex"},
+             {"door": "main", "kind": "keypad", "device": "$PINPAD"}],
  "control": {"socketPath": "$SCRATCH/optgate.sock"}}
 JSON
 # The relay as gpio-sim sees it: every change, with uptime.
@@ -109,6 +120,8 @@ $BIN/optgated --state-dir $SCRATCH/state --config $SCRATCH/gate.json --log-level
 DAEMON=$!
 if wait_for 120 logged "camera on" "MJPG 640x480"; then pass "daemon opened the camera by its by-id symlink (MJPG 640x480)"; else fail "camera on"; fi
 wait_for 5 logged "door inputs watched" "exitRequest=5" && pass "door inputs watched" || fail "door inputs watched"
+if wait_for 10 logged "reader device opened" "$WEDGE" && logged "reader device opened" "$PINPAD"; then
+  pass "wedge reader and PIN pad opened by their by-id links"; else fail "readers opened"; fi
 
 # (c) face granted end to end: the relay pulses.
 if wait_for 300 logged "decision.method=face" "decision.result=granted"; then pass "face granted"; else fail "face granted"; fi
@@ -142,6 +155,20 @@ pull 7 up
 if wait_for 10 logged "decision.reason=tamper" "door alarm"; then pass "tamper input: alarm"; else fail "tamper"; fi
 pull 7 down
 
+# (d) card and PIN while the camera is gone: the resident's card typed by the wedge reader, then the
+# PIN on the PIN pad; each grant pulses the relay.
+granted_by() { wait_for 60 sh -c "grep 'decision.method=$1' $LOGS/optgated.log | grep -q 'decision.result=granted'" &&
+               wait_for 10 sh -c "[ \$(grep -c ' 1$' $LOGS/relay.log) -gt $2 ]"; }
+wait_for 10 relay_is 0
+before=$(relay_ones)
+echo 04A1B2C3D4E5F6 >&3
+if granted_by card $before; then pass "card typed by the uinput wedge reader: granted, relay pulsed (camera gone)"; else fail "wedge card"; fi
+wait_for 10 relay_is 0
+before=$(relay_ones)
+echo 246813 >&4
+if granted_by pin $before; then pass "PIN typed on the uinput PIN pad: granted, relay pulsed (camera gone)"; else fail "PIN pad"; fi
+if grep -q "04A1B2C3D4E5F6\|246813" $LOGS/optgated.log; then fail "a full card UID or PIN reached the log"; else pass "no UID or PIN in the log"; fi
+
 # (e) camera back: driver loaded again, the fake camera restarted, face grants again.
 insmod $VMW/v4l2loopback.ko video_nr=10 card_label=loop exclusive_caps=0 && start_feeder
 if wait_for 120 logged "camera back" "MJPG"; then pass "daemon logged camera back"; else fail "camera back"; fi
@@ -152,9 +179,10 @@ if wait_for 300 sh -c "[ \$(grep 'decision.method=face' $LOGS/optgated.log | gre
 # Shutdown: relay to its safe level, clean exit.
 kill -TERM $DAEMON; wait $DAEMON; rc=$?
 kill $FEEDER $WATCH 2>/dev/null
+exec 3>&- 4>&-
 if [ $rc = 0 ] && relay_is 0 && logged "relay released to its safe level" "main"; then pass "SIGTERM: relay at safe level, exit 0"; else fail "shutdown (rc $rc)"; fi
 say "relay changes (uptime value): $(tr '\n' ' ' < $LOGS/relay.log)"
-grep -E "camera (on|lost|back)|access decision|door alarm|door input|face recognition on" $LOGS/optgated.log | sed 's/^[^ ]* //' | cut -c1-220
+grep -E "camera (on|lost|back)|access decision|door alarm|door input|face recognition on|reader device" $LOGS/optgated.log | sed 's/^[^ ]* //' | cut -c1-220
 
 say "guest tests done in $(awk -v a=$t0 -v b=$(cut -d' ' -f1 /proc/uptime) 'BEGIN{printf "%.1f", b-a}') s: $failures failure(s)"
 [ $failures = 0 ]
