@@ -3,6 +3,8 @@
 # libgpiod-dev and libgpiod3 from Debian's own mirror with a private apt configuration (the system's
 # sources.list is not touched, nothing is installed), builds gate_gpio.c with -Werror against the 2.x
 # header, links it against libgpiod.so.3 and runs a probe that reports the API and opens a missing chip.
+# Also builds WORKDIR/gpiod-shim-test (TestSupport/gpiod-shim-test.c, 2.x), which scripts/hwtest runs
+# against gpio-sim in the VM with LD_LIBRARY_PATH=WORKDIR/root/usr/lib/x86_64-linux-gnu.
 # Usage: TestSupport/gpiod2-compile-check.sh [WORKDIR]   (default .build/gpiod2)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,3 +32,5 @@ int main(void) {
 C
 gcc -Wall -Werror -I "$SHIM/include" probe.c gate_gpio_v2.o -L "$LIB" -l:libgpiod.so.3 -o probe
 LD_LIBRARY_PATH=$LIB ./probe
+gcc -std=c11 -Wall -Wextra -Werror -I "$SHIM/include" "$ROOT/TestSupport/gpiod-shim-test.c" gate_gpio_v2.o \
+  -L "$LIB" -l:libgpiod.so.3 -o gpiod-shim-test

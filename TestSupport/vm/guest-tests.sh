@@ -59,6 +59,13 @@ else
 fi
 grep -E "(✔|✘|➜) Test |Test run with" $LOGS/device-tests.log | sed 's/\x1b\[[0-9;]*m//g'
 
+# ---- 1b. CGPIOShim against gpio-sim with libgpiod 1.x (Debian 12) and 2.x (Debian 13's libgpiod3).
+say "== CGPIOShim, libgpiod 1.x and 2.x"
+if $PKG/.build/fakes/gpiod-shim-test $CHIP $SIM > $LOGS/gpiod-shim-v1.log 2>&1; then pass "CGPIOShim on libgpiod 1.x"; else fail "CGPIOShim on libgpiod 1.x"; fi
+if LD_LIBRARY_PATH=$PKG/.build/gpiod2/root/usr/lib/x86_64-linux-gnu $PKG/.build/gpiod2/gpiod-shim-test $CHIP $SIM \
+   > $LOGS/gpiod-shim-v2.log 2>&1; then pass "CGPIOShim on libgpiod 2.x"; else fail "CGPIOShim on libgpiod 2.x"; fi
+cat $LOGS/gpiod-shim-v1.log $LOGS/gpiod-shim-v2.log
+
 # ---- 2. A real unplug: vivid's Disconnect control makes DQBUF fail with ENODEV. vivid is reloaded after.
 say "== unplug (vivid disconnect)"
 ( sleep 12; v4l2-ctl -d /dev/video0 -c disconnect=1 && echo "vivid: disconnect pressed" >> $LOGS/press.log ) &
