@@ -156,6 +156,7 @@ public final class PCSCReader: Service, Sendable {
                 let present = new & DWORD(SCARD_STATE_PRESENT) != 0 && new & DWORD(SCARD_STATE_MUTE) == 0
                 let wasPresent = old & DWORD(SCARD_STATE_PRESENT) != 0 && old & DWORD(SCARD_STATE_MUTE) == 0
                 if !present {
+                    if wasPresent { logger.debug("PC/SC card removed", metadata: ["reader.name": "\(name)"]) }
                     debouncers[name, default: CardDebouncer(holdoff: holdoff)].removed()
                     continue
                 }
