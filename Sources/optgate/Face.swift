@@ -93,17 +93,19 @@ struct FaceCommand: ParsableCommand {
             let engine = try face.engine(stateDirectory: global.stateDirectory)
             let reader = try PhotoReader(engine: engine)
             let embeddings = try images.map { try reader.embedding(of: $0, requireSingleFace: true) }
-            for (first, second) in zip(embeddings.indices, embeddings.indices.dropFirst())
-            where engine.distance(embeddings[first], embeddings[second]) >= engine.threshold {
-                throw CLIError("\(images[first]) and \(images[second]) do not show the same person; enrolment refused")
-            }
+            // Other residents only, so that a refusal can name the resident matched.
             var others = engine.newIndex()
             for template in try database.activeFaceTemplates() where template.embedder == engine.descriptor.id && template.residentID != id {
                 others.add(template.embedding, residentID: template.residentID)
             }
-            for (path, embedding) in zip(images, embeddings) {
-                if let match = others.nearest(to: embedding), match.distance < engine.threshold {
-                    throw CLIError("\(path): this face already matches resident \(match.residentID) (distance \(String(format: "%.3f", match.distance))); enrolment refused")
+            for (position, (path, embedding)) in zip(images, embeddings).enumerated() {
+                switch engine.enrolmentRefusal(of: embedding, after: Array(embeddings[..<position]), residentID: id, among: others) {
+                case .differentPerson(let earlier)?:
+                    throw CLIError("\(images[earlier]) and \(path) do not show the same person; enrolment refused")
+                case .matchesAnotherResident(let other, let distance)?:
+                    throw CLIError("\(path): this face already matches resident \(other ?? "another resident") (distance \(String(format: "%.3f", distance))); enrolment refused")
+                case nil:
+                    break
                 }
             }
             for embedding in embeddings {

@@ -120,6 +120,18 @@ import Testing
         #expect(try gate.status().face.templates == 2)
     }
 
+    @Test func cameraEnrolmentRefusesFramesOfDifferentPeople() throws {
+        let gate = Gate()
+        let id = try gate.resident(name: "Obama")
+        #expect(gate.run(["consent", "grant", id, "--notice-version", "1", "--method", "kiosk"]).succeeded)
+        // Obama and Biden take turns in front of the camera, a frame each, slowly enough that none is skipped.
+        let replay = try clip(gate, "turns", [try photo("obama.jpg"), try photo("biden.jpg")])
+        try gate.start(config: faceConfig(replay: replay, fps: 2))
+        let refused = gate.run(["face", "enroll", id, "--camera", "--frames", "2"])
+        #expect(refused.status == 1 && refused.stderr.contains("different people"), "\(refused.stdout)\(refused.stderr)")
+        #expect(try gate.status().face.templates == 0, "nothing was stored")
+    }
+
     @Test func aThousandStrangerFramesLeaveNoFileAndOnlyNoMatchEvents() throws {
         let gate = Gate()
         let replay = try clip(gate, "strangers", [try photo("biden.jpg"), try photo("obama.jpg"), try photo("obama2.jpg")])

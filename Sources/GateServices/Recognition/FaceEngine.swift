@@ -89,6 +89,34 @@ public final class FaceEngine: Sendable {
         try embedder.embed(face, in: image)
     }
 
+    /// Why an embedding may not become one of `residentID`'s templates.
+    public enum EnrolmentRefusal: Equatable, Sendable {
+        /// It and `collected[earlier]` do not show the same person.
+        case differentPerson(earlier: Int)
+        /// It is within the match threshold of another resident's template; `residentID` is `nil` when the
+        /// index only knows the distance (the resident's own templates came nearest).
+        case matchesAnotherResident(residentID: String?, distance: Float)
+    }
+
+    /// The enrolment rules, one set for photo enrolment (CLI) and camera enrolment (daemon): `embedding`
+    /// must show the same person as every embedding already `collected` for this enrolment, and must not
+    /// match another resident in `index` (the resident's own templates there are passed over).
+    /// - Returns: `nil` when it may be stored.
+    public func enrolmentRefusal(of embedding: [Float], after collected: [[Float]], residentID: String,
+                                 among index: FaceIndex) -> EnrolmentRefusal? {
+        if let earlier = collected.firstIndex(where: { distance($0, embedding) >= threshold }) {
+            return .differentPerson(earlier: earlier)
+        }
+        guard let match = index.nearest(to: embedding) else { return nil }
+        if match.residentID != residentID, match.distance < threshold {
+            return .matchesAnotherResident(residentID: match.residentID, distance: match.distance)
+        }
+        if match.residentID == residentID, match.runnerUpDistance < threshold {
+            return .matchesAnotherResident(residentID: nil, distance: match.runnerUpDistance)
+        }
+        return nil
+    }
+
     static func dnnConfiguration(_ network: FaceConfiguration.NetworkEmbedder, modelsDirectory: String) -> DNNEmbedder.Configuration {
         func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : "\(modelsDirectory)/\(path)" }
         let template: [SIMD2<Float>]

@@ -99,12 +99,15 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         guard let faces = try? engine.usableFaces(in: image).faces, faces.count == 1,
               let embedding = try? engine.embed(faces[0], in: image)
         else { return true }
-        if let match = index.nearest(to: embedding) {
-            let other = match.residentID == request.residentID ? match.runnerUpDistance : match.distance
-            if other < engine.threshold {
-                finish(.failure("this face already matches another resident; enrolment refused"))
-                return true
-            }
+        switch engine.enrolmentRefusal(of: embedding, after: request.collected, residentID: request.residentID, among: index) {
+        case .differentPerson?:
+            finish(.failure("the camera saw different people during the enrolment; enrolment refused, ask the resident to face the camera alone"))
+            return true
+        case .matchesAnotherResident?:
+            finish(.failure("this face already matches another resident; enrolment refused"))
+            return true
+        case nil:
+            break
         }
         request.collected.append(embedding)
         guard request.collected.count >= request.frames else {
