@@ -62,26 +62,9 @@ public final class CenterFaceDetector: FaceDetector, @unchecked Sendable {
     /// `cface_detector_detect`.
     public func detect(in image: BGRImage) throws(FaceVisionError) -> [FaceObservation] {
         var faces = [cface_face](repeating: cface_face(), count: maximumFaces)
-        let count = try lock.withLock { _ throws(FaceVisionError) in
-            try image.withUnsafeBytes { pixels throws(FaceVisionError) in
-                try faces.withUnsafeMutableBufferPointer { buffer throws(FaceVisionError) in
-                    try CFace.call { error, size in
-                        cface_detector_detect(
-                            handle,
-                            pixels,
-                            Int32(image.width),
-                            Int32(image.height),
-                            Int32(image.stride),
-                            scoreThreshold,
-                            nmsThreshold,
-                            buffer.baseAddress,
-                            Int32(buffer.count),
-                            error,
-                            size
-                        )
-                    }
-                }
-            }
+        let count = try CFace.call(lock: lock, image: image, output: &faces) { pixels, buffer, error, size in
+            cface_detector_detect(handle, pixels, Int32(image.width), Int32(image.height), Int32(image.stride),
+                                  scoreThreshold, nmsThreshold, buffer.baseAddress, Int32(buffer.count), error, size)
         }
         return faces.prefix(min(Int(count), maximumFaces)).map(FaceObservation.init(cface:))
     }

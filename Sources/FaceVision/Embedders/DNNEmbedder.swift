@@ -138,25 +138,9 @@ public final class DNNEmbedder: FaceEmbedder, @unchecked Sendable {
     public func embed(_ face: FaceObservation, in image: BGRImage) throws(FaceVisionError) -> [Float] {
         var out = [Float](repeating: 0, count: descriptor.dimension)
         let landmarks = face.cLandmarks
-        _ = try lock.withLock { _ throws(FaceVisionError) in
-            try image.withUnsafeBytes { pixels throws(FaceVisionError) in
-                try out.withUnsafeMutableBufferPointer { buffer throws(FaceVisionError) in
-                    try CFace.call { error, size in
-                        cface_dnn_embedder_embed(
-                            handle,
-                            pixels,
-                            Int32(image.width),
-                            Int32(image.height),
-                            Int32(image.stride),
-                            landmarks,
-                            buffer.baseAddress,
-                            Int32(buffer.count),
-                            error,
-                            size
-                        )
-                    }
-                }
-            }
+        try CFace.call(lock: lock, image: image, output: &out) { pixels, buffer, error, size in
+            cface_dnn_embedder_embed(handle, pixels, Int32(image.width), Int32(image.height), Int32(image.stride),
+                                     landmarks, buffer.baseAddress, Int32(buffer.count), error, size)
         }
         return out
     }

@@ -1,4 +1,5 @@
 internal import CFaceVision
+internal import Synchronization
 
 #if canImport(Glibc)
 internal import Glibc
@@ -25,6 +26,24 @@ enum CFace {
         case Int32(CFACE_ERROR_MODEL): throw .modelInvalid(path: modelPath, message: message)
         case Int32(CFACE_ERROR_ARGUMENT): throw .invalidArgument(message: message)
         default: throw .inferenceFailed(message: message)
+        }
+    }
+
+    /// Runs a `cface_*` call that reads `image` and fills `output`, holding `lock` (a model handle serves one
+    /// call at a time): `body` gets the pixels, the output buffer and the error buffer.
+    @discardableResult
+    static func call<Element>(
+        lock: borrowing Mutex<Void>,
+        image: BGRImage,
+        output: inout [Element],
+        _ body: (UnsafePointer<UInt8>, UnsafeMutableBufferPointer<Element>, UnsafeMutablePointer<CChar>, Int) -> Int32
+    ) throws(FaceVisionError) -> Int32 {
+        try lock.withLock { _ throws(FaceVisionError) in
+            try image.withUnsafeBytes { pixels throws(FaceVisionError) in
+                try output.withUnsafeMutableBufferPointer { buffer throws(FaceVisionError) in
+                    try call { error, size in body(pixels, buffer, error, size) }
+                }
+            }
         }
     }
 
