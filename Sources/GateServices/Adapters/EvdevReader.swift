@@ -30,7 +30,7 @@ public final class EvdevReader: Service, Sendable {
     let backoff: ReaderBackoff
     let logger: Logger
     let sink: ReaderSink
-    private let thread: ReaderThread
+    private let thread: ServiceThread
 
     /// - Parameters:
     ///   - exclusive: grab the device with `EVIOCGRAB` (always in the daemon; tests that replay a
@@ -48,7 +48,7 @@ public final class EvdevReader: Service, Sendable {
         logger[metadataKey: "reader.device"] = "\(devicePath)"
         self.logger = logger
         self.sink = sink
-        thread = ReaderThread(name: "optgate.evdev")
+        thread = ServiceThread(name: "optgate.evdev")
     }
 
     public func run() async throws {

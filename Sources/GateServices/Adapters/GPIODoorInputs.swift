@@ -22,7 +22,7 @@ public final class GPIODoorInputs: Service, @unchecked Sendable {
     let logger: Logger
     private let lines: InputLines
     private let roles: [UInt32: (role: DoorInputRole, activeLow: Bool)]
-    private let stopping = Locked(false)
+    private let thread: ServiceThread
 
     /// Requests the configured input lines. - Throws: ``GPIOError``.
     public init(door: String, configuration: DoorGPIOConfiguration, logger: Logger,
@@ -31,6 +31,7 @@ public final class GPIODoorInputs: Service, @unchecked Sendable {
         self.configuration = configuration
         self.submit = submit
         self.logger = logger
+        thread = ServiceThread(name: "optgate.gpio.\(door)")
         var roles: [UInt32: (DoorInputRole, Bool)] = [:]
         for input in configuration.inputs { roles[input.line] = (input.role, input.activeLow) }
         self.roles = roles
@@ -38,18 +39,7 @@ public final class GPIODoorInputs: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        await withTaskCancellationOrGracefulShutdownHandler {
-            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    watch()
-                    finished.resume()
-                }
-                thread.name = "optgate.gpio.\(door)"
-                thread.start()
-            }
-        } onCancelOrGracefulShutdown: { [stopping] in
-            stopping.value = true
-        }
+        await thread.run { [self] stopping in watch(stopping) }
     }
 
     /// Per line: the level that counts, and a change waiting out the debounce time.
@@ -58,7 +48,7 @@ public final class GPIODoorInputs: Service, @unchecked Sendable {
         var pending: (level: Bool, since: UInt64)?
     }
 
-    private func watch() {
+    private func watch(_ stopping: Locked<Bool>) {
         let debounce = UInt64(configuration.debounceMilliseconds) * 1_000_000
         var states: [UInt32: LineState] = [:]
         do {

@@ -24,7 +24,7 @@ public final class PCSCReader: Service, Sendable {
     let backoff: ReaderBackoff
     let logger: Logger
     let sink: ReaderSink
-    private let thread: ReaderThread
+    private let thread: ServiceThread
 
     static let pnpReader = #"\\?PnP?\Notification"#
     static let getUID: [UInt8] = [0xFF, 0xCA, 0x00, 0x00, 0x00]
@@ -39,7 +39,7 @@ public final class PCSCReader: Service, Sendable {
         logger[metadataKey: "door.id"] = "\(door)"
         self.logger = logger
         self.sink = sink
-        thread = ReaderThread(name: "optgate.pcsc")
+        thread = ServiceThread(name: "optgate.pcsc")
     }
 
     public func run() async throws {

@@ -22,7 +22,7 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
     let door: String
     let logger: Logger
     let status: Locked<FaceStatus>
-    private let stopping = Locked(false)
+    private let thread = ServiceThread(name: "optgate.recognition")
     private let enrolment = Locked<CameraEnrolment?>(nil)
 
     /// A pending enrolment from the camera: matching pauses while it collects frames.
@@ -47,18 +47,7 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
     }
 
     public func run() async throws {
-        await withTaskCancellationOrGracefulShutdownHandler {
-            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    pipeline()
-                    finished.resume()
-                }
-                thread.name = "optgate.recognition"
-                thread.start()
-            }
-        } onCancelOrGracefulShutdown: { [stopping] in
-            stopping.value = true
-        }
+        await thread.run { [self] stopping in pipeline(stopping) }
         logger.info("face recognition stopped")
     }
 
@@ -126,7 +115,7 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         return true
     }
 
-    private func pipeline() {
+    private func pipeline(_ stopping: Locked<Bool>) {
         let source: any FrameSource
         let decoder: JPEGDecoder
         do {

@@ -1,5 +1,4 @@
 import Foundation
-import ServiceLifecycle
 
 /// Retry delays for a reader whose device or service is away: starts short, doubles, stays at the cap.
 public struct ReaderBackoff: Sendable, Hashable {
@@ -41,29 +40,6 @@ struct FlapGuard {
 
 /// Where readers deliver what they read: `GateService.submit` in the daemon, a recording closure in tests.
 public typealias ReaderSink = @Sendable (GateInput) -> Void
-
-/// Runs a blocking reader loop on a dedicated thread (never the cooperative pool) for the lifetime of
-/// the service; graceful shutdown or cancellation sets `stopping`, which the loop polls at least every
-/// 250 ms.
-struct ReaderThread: Sendable {
-    let name: String
-    let stopping = Locked(false)
-
-    func run(_ body: @escaping @Sendable (Locked<Bool>) -> Void) async {
-        await withTaskCancellationOrGracefulShutdownHandler { [name, stopping] in
-            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                let thread = Thread {
-                    body(stopping)
-                    finished.resume()
-                }
-                thread.name = name
-                thread.start()
-            }
-        } onCancelOrGracefulShutdown: { [stopping] in
-            stopping.value = true
-        }
-    }
-}
 
 extension Locked where Value == Bool {
     /// Sleeps `duration` in short steps. - Returns: `false` when stopping was set meanwhile.
