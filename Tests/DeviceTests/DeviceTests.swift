@@ -212,13 +212,16 @@ import V4L2
         throw DeviceTestError("no frame within 10 s")
     }
 
-    func simValue(_ line: Int) throws -> String {
-        try String(contentsOfFile: "\(Self.sim!)/sim_gpio\(line)/value", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func simValue(_ line: Int) throws -> String { try gpioSimValue(Self.sim!, line: line) }
 
     func pull(_ line: Int, up: Bool) throws {
         try (up ? "pull-up" : "pull-down").write(toFile: "\(Self.sim!)/sim_gpio\(line)/pull", atomically: false, encoding: .utf8)
     }
+}
+
+/// What gpio-sim's line `line` carries, read from the bank's sysfs folder `sim`, whoever drives it.
+func gpioSimValue(_ sim: String, line: Int) throws -> String {
+    try String(contentsOfFile: "\(sim)/sim_gpio\(line)/value", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 struct DeviceTestError: Error, CustomStringConvertible {

@@ -82,15 +82,11 @@ private struct GPIOSimLine {
 
     /// Line 10: clear of the lines DeviceTests uses, which may run at the same time.
     static let relay: GPIOSimLine? = {
-        let env = ProcessInfo.processInfo.environment
-        guard let chip = env["GATE_GPIO_CHIP"], let sysfs = env["GATE_SIM_SYSFS"] else { return nil }
+        guard let chip = DeviceTests.chip, let sysfs = DeviceTests.sim else { return nil }
         return GPIOSimLine(chip: chip, sysfs: sysfs, line: 10)
     }()
 
-    var value: String {
-        ((try? String(contentsOfFile: "\(sysfs)/sim_gpio\(line)/value", encoding: .utf8)) ?? "?")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    var value: String { (try? gpioSimValue(sysfs, line: line)) ?? "?" }
 
     /// Polls every 20 ms (a 2 s pulse is not missed).
     func becomes(_ expected: String, within seconds: Double) -> Bool {
