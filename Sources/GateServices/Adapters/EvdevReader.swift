@@ -57,44 +57,15 @@ public final class EvdevReader: Service, Sendable {
     }
 
     private func loop(_ stopping: Locked<Bool>) {
-        var delay = backoff.initial
-        var announcedAbsence = false
-        var wasOpen = false
-        var flaps = FlapGuard()
         var wedge: WedgeEntry<EventInstant>? = if case .wedge(let rules) = role { WedgeEntry(rules: rules) } else { nil }
-        while !stopping.value {
-            let fd: Int32
-            do {
-                fd = try open()
-            } catch {
-                if !announcedAbsence {
-                    logger.warning("reader device unavailable; retrying until it appears", metadata: ["error": "\(error)"])
-                    announcedAbsence = true
-                }
-                guard stopping.sleep(delay) else { break }
-                delay = backoff.next(after: delay)
-                continue
-            }
-            if flaps.quiet {
-                logger.debug("reader device reopened")
-            } else {
-                logger.info(wasOpen ? "reader device is back" : "reader device opened",
-                            metadata: ["reader.role": "\(role.name)", "reader.exclusive": "\(exclusive)"])
-            }
-            announcedAbsence = false
-            wasOpen = true
-            let session = flaps.begin()
-            let ending = read(fd, wedge: &wedge, stopping: stopping)
-            close(fd)
-            delay = flaps.end(session, delay: delay, backoff: backoff)
-            if let ending {
-                if !flaps.quiet {
-                    logger.warning("reader device lost; reopening when it returns", metadata: ["error": "\(ending)"])
-                }
-                announcedAbsence = true
-                guard stopping.sleep(delay) else { break }
-            }
-        }
+        let reconnect = ReconnectLoop(backoff: backoff, logger: logger, messages: .init(
+            unavailable: "reader device unavailable; retrying until it appears",
+            opened: "reader device opened",
+            back: "reader device is back",
+            reopenedWhileFlapping: "reader device reopened",
+            lost: "reader device lost; reopening when it returns",
+            openedMetadata: ["reader.role": "\(role.name)", "reader.exclusive": "\(exclusive)"]))
+        reconnect.run(stopping, open: open, use: { fd in read(fd, wedge: &wedge, stopping: stopping) }, close: { close($0) })
     }
 
     /// Opens and (when exclusive) grabs the node.

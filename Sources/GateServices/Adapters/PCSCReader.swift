@@ -48,45 +48,25 @@ public final class PCSCReader: Service, Sendable {
     }
 
     private func loop(_ stopping: Locked<Bool>) {
-        var delay = backoff.initial
-        var announcedAbsence = false
-        var hadContext = false
-        var flaps = FlapGuard()
         var debouncers: [String: CardDebouncer<ContinuousClock.Instant>] = [:]
-        while !stopping.value {
+        let reconnect = ReconnectLoop(backoff: backoff, logger: logger, messages: .init(
+            unavailable: "PC/SC service unavailable; retrying until pcscd answers",
+            opened: "PC/SC context established",
+            back: "PC/SC service is back",
+            reopenedWhileFlapping: "PC/SC context re-established",
+            lost: "PC/SC service lost; re-establishing the context"))
+        reconnect.run(stopping, open: { () throws(ReaderError) -> SCARDCONTEXT in
             var context: SCARDCONTEXT = 0
             let result = SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &context)
-            guard result == SCARD_S_SUCCESS else {
-                if !announcedAbsence {
-                    logger.warning("PC/SC service unavailable; retrying until pcscd answers",
-                                   metadata: ["error": "\(Self.error("SCardEstablishContext", result))"])
-                    announcedAbsence = true
-                }
-                guard stopping.sleep(delay) else { break }
-                delay = backoff.next(after: delay)
-                continue
-            }
-            if flaps.quiet {
-                logger.debug("PC/SC context re-established")
-            } else {
-                logger.info(hadContext ? "PC/SC service is back" : "PC/SC context established")
-            }
-            hadContext = true
-            announcedAbsence = false
-            let session = flaps.begin()
-            let ending = monitor(context, debouncers: &debouncers, stopping: stopping)
+            guard result == SCARD_S_SUCCESS else { throw Self.error("SCardEstablishContext", result) }
+            return context
+        }, use: { context in
+            monitor(context, debouncers: &debouncers, stopping: stopping)
+        }, close: { context in
             SCardReleaseContext(context)
-            delay = flaps.end(session, delay: delay, backoff: backoff)
             // Whatever lay on the readers may have been lifted unseen: only the holdoff still applies.
             for name in debouncers.keys { debouncers[name]?.removed() }
-            if let ending {
-                if !flaps.quiet {
-                    logger.warning("PC/SC service lost; re-establishing the context", metadata: ["error": "\(ending)"])
-                }
-                announcedAbsence = true
-                guard stopping.sleep(delay) else { break }
-            }
-        }
+        })
     }
 
     /// Follows readers and cards until stopping (`nil`) or the context breaks (the error).

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Retry delays for a reader whose device or service is away: starts short, doubles, stays at the cap.
 public struct ReaderBackoff: Sendable, Hashable {
@@ -35,6 +36,68 @@ struct FlapGuard {
         }
         shortSessions += 1
         return backoff.next(after: delay)
+    }
+}
+
+/// The loop every reader runs around its source (an evdev node, the PC/SC context): open it, retrying
+/// with backoff while it is away; use it until it ends; close it and start over. The absence, the
+/// opening and the loss are each logged once, and only at debug level while the source flaps.
+struct ReconnectLoop {
+    struct Messages {
+        var unavailable: Logger.Message
+        var opened: Logger.Message
+        var back: Logger.Message
+        var reopenedWhileFlapping: Logger.Message
+        var lost: Logger.Message
+        var openedMetadata: Logger.Metadata = [:]
+    }
+
+    let backoff: ReaderBackoff
+    let logger: Logger
+    let messages: Messages
+
+    /// - Parameters:
+    ///   - open: a session with the source, or why there is none.
+    ///   - use: follows the session until stopping (returns `nil`) or the source goes away (returns why).
+    ///   - close: releases the session.
+    func run<Session>(_ stopping: Locked<Bool>, open: () throws -> Session, use: (Session) -> (any Error)?,
+                      close: (Session) -> Void) {
+        var delay = backoff.initial
+        var announcedAbsence = false
+        var wasOpen = false
+        var flaps = FlapGuard()
+        while !stopping.value {
+            let session: Session
+            do {
+                session = try open()
+            } catch {
+                if !announcedAbsence {
+                    logger.warning(messages.unavailable, metadata: ["error": "\(error)"])
+                    announcedAbsence = true
+                }
+                guard stopping.sleep(delay) else { break }
+                delay = backoff.next(after: delay)
+                continue
+            }
+            if flaps.quiet {
+                logger.debug(messages.reopenedWhileFlapping)
+            } else {
+                logger.info(wasOpen ? messages.back : messages.opened, metadata: messages.openedMetadata)
+            }
+            announcedAbsence = false
+            wasOpen = true
+            let started = flaps.begin()
+            let ending = use(session)
+            close(session)
+            delay = flaps.end(started, delay: delay, backoff: backoff)
+            if let ending {
+                if !flaps.quiet {
+                    logger.warning(messages.lost, metadata: ["error": "\(ending)"])
+                }
+                announcedAbsence = true
+                guard stopping.sleep(delay) else { break }
+            }
+        }
     }
 }
 
