@@ -9,8 +9,11 @@ public struct ControlRequest: Codable, Sendable, Hashable {
         case openDoor = "door.open"
         /// Inject an input into a daemon running with simulated hardware.
         case simulate
-        /// Enrol a consenting resident's face from the gate's camera.
+        /// Arm a camera enrolment for a consenting resident: capture starts when the resident's own card or
+        /// PIN is granted at the camera's door. Answered at once; poll `face.enrolment` for the outcome.
         case faceEnroll = "face.enroll"
+        /// The state of the resident's camera enrolment (`enrolment` in the response).
+        case faceEnrolment = "face.enrolment"
     }
 
     public var command: Command
@@ -18,7 +21,8 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     public var input: SimulatedInput?
     /// Free text from the CLI user (`--operator`), recorded beside the Unix user.
     public var operatorNote: String?
-    /// For `face.enroll`: whose face, and how many frames (1–5 templates).
+    /// For `face.enroll` and `face.enrolment`: whose face, and how many frames (1–5 templates). `door` is
+    /// the door the resident authenticates at (default: the camera's door; any other is refused).
     public var resident: String?
     public var frames: Int?
 
@@ -58,13 +62,17 @@ public struct ControlResponse: Codable, Sendable {
     public var status: DaemonStatus?
     /// For simulated credentials: what the door decided.
     public var decision: DecisionSummary?
+    /// For `face.enroll` and `face.enrolment`: where the camera enrolment stands.
+    public var enrolment: EnrolmentProgress?
 
-    public init(ok: Bool, error: String? = nil, message: String? = nil, status: DaemonStatus? = nil, decision: DecisionSummary? = nil) {
+    public init(ok: Bool, error: String? = nil, message: String? = nil, status: DaemonStatus? = nil, decision: DecisionSummary? = nil,
+                enrolment: EnrolmentProgress? = nil) {
         self.ok = ok
         self.error = error
         self.message = message
         self.status = status
         self.decision = decision
+        self.enrolment = enrolment
     }
 
     public static func failure(_ error: String) -> ControlResponse { ControlResponse(ok: false, error: error) }
@@ -125,6 +133,35 @@ public struct DoorStatus: Codable, Sendable {
         self.methods = methods
         self.keypadLockedOut = keypadLockedOut
     }
+}
+
+/// Where a camera enrolment stands; `message` says it in a sentence.
+public struct EnrolmentProgress: Codable, Sendable, Hashable {
+    public enum State: String, Codable, Sendable {
+        /// Armed: waiting for the resident's own card or PIN at `door`.
+        case awaitingCredential
+        /// The resident authenticated; frames are being captured.
+        case capturing
+        /// Templates were stored.
+        case enrolled
+        /// Ended without storing anything; `message` says why.
+        case refused
+    }
+
+    public var state: State
+    public var door: String
+    /// Seconds left before the current step's deadline, while the session runs.
+    public var secondsLeft: Int?
+    public var message: String
+
+    public init(state: State, door: String, secondsLeft: Int? = nil, message: String) {
+        self.state = state
+        self.door = door
+        self.secondsLeft = secondsLeft
+        self.message = message
+    }
+
+    public var isFinished: Bool { state == .enrolled || state == .refused }
 }
 
 /// Where the CLI and the daemon meet by default: `<state dir>/control.sock`.

@@ -36,7 +36,7 @@ public enum GateStoreError: Error, Sendable, Equatable, CustomStringConvertible 
         case .noActiveConsent(let id):
             "Resident \(id) has no active face-recognition consent; record consent first (optgate consent grant)."
         case .consentAlreadyActive(let id):
-            "Resident \(id) already has an active face-recognition consent."
+            "Resident \(id) already has an active face-recognition consent with that scope; a new grant only changes the scope."
         case .unknownNoticeVersion(let version, let available):
             "There is no notice version \(version); available: \(available.joined(separator: ", "))."
         case .tooManyTemplates(let id, let limit):

@@ -117,7 +117,7 @@ func run(_ arguments: [String]) throws {
     for _ in 0..<999 { index.add(randomEmbedding(128), residentID: "random") }
 
     func decide(_ residentID: String?) throws {
-        let holder = try residentID.flatMap { try database.faceHolder(residentID: $0) }
+        let holder = try residentID.flatMap { try database.faceHolder(residentID: $0, door: "main").holder }
         let decision = AccessPolicy.decide(method: .face, holder: holder, door: DoorPolicy(name: "main", methods: [.face, .card]),
                                            now: .current())
         try database.record(AuditRecord(time: .current(), category: .access, action: "access.face", door: "main", method: .face,

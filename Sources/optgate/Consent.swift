@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GateCore
+import GateServices
 import GateStore
 
 struct ConsentCommand: ParsableCommand {
@@ -19,14 +20,22 @@ struct ConsentCommand: ParsableCommand {
         @Option(help: "Language of the notice shown: zh or en.") var language = "zh"
         @Option(help: "How consent was given: kiosk, paper or console.") var method: ConsentMethod = .console
         @Option(help: "Staff member who recorded it (default: your Unix user).") var `operator`: String?
-        @Option(help: "Doors covered, comma-separated (default: all).") var scope = "*"
+        @Option(help: "Doors covered, comma-separated: the face is matched only there (default: * for all). A new grant while consent is in force changes the scope, within a second at the gate.")
+        var scope = "*"
+        @Option(help: "Daemon configuration whose doors --scope must name (default: /etc/optgate/optgated.json when it exists, else the built-in defaults).")
+        var config: String?
 
         func run() throws {
+            // A door that does not exist is refused: it would cover nothing today and, once such a door is
+            // added, a door the resident never chose.
+            let path = config ?? (FileManager.default.fileExists(atPath: "/etc/optgate/optgated.json") ? "/etc/optgate/optgated.json" : nil)
+            let doors = (try path.map { try DaemonConfiguration(contentsOf: $0) } ?? .defaults).doors.map(\.name)
+            let scope = ConsentScope(self.scope)
+            if let problem = scope.problem(knownDoors: doors) { throw CLIError("--scope \(self.scope): \(problem)") }
             let notice = try NoticeLibrary.notice(version: noticeVersion, language: language)
             let record = try global.database().grantConsent(
-                residentID: id, notice: notice, method: method, operator: self.operator ?? currentOperator,
-                scope: scope.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            print("consent \(record.id) granted by \(id): notice v\(record.noticeVersion) (\(record.language), sha256 \(record.noticeSHA256.prefix(12))…), method \(record.method.rawValue)")
+                residentID: id, notice: notice, method: method, operator: self.operator ?? currentOperator, scope: scope.doors)
+            print("consent \(record.id) granted by \(id): notice v\(record.noticeVersion) (\(record.language), sha256 \(record.noticeSHA256.prefix(12))…), method \(record.method.rawValue), scope \(record.scope.joined(separator: ","))")
         }
     }
 

@@ -65,17 +65,27 @@ struct FaceCommand: ParsableCommand {
 
     struct Enroll: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Enrol a resident's face from photos. Refused without active consent; photos are read in memory and never kept.")
+            abstract: "Enrol a resident's face from photos, or from the gate's camera after the resident's own card or PIN. Refused without active consent; nothing but the templates is kept.",
+            discussion: """
+                --image is an operator action, recorded with the operator. --camera arms the running daemon: the
+                resident then presents their own card or PIN at the camera's door within face.enrolmentWindowSeconds
+                (default 60 s), and only then are frames captured. Every frame must show that one person alone;
+                the first frame with two faces or another person ends the session and nothing is stored.
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var face: FaceOptions
         @Argument(help: "Resident id.") var id: String
         @Option(name: .customLong("image"), help: "A JPEG photo of the resident alone (repeat for up to 5).")
         var images: [String] = []
-        @Flag(help: "Capture from the gate's camera through the running daemon.") var camera = false
+        @Flag(help: "Capture from the gate's camera through the running daemon, after the resident's own card or PIN there.")
+        var camera = false
+        @Option(help: "With --camera: the door where the resident authenticates (default: the camera's door; no other is accepted).")
+        var door: String?
         @Option(help: "Frames to capture with --camera (1–5, one template each).") var frames = 3
 
         func validate() throws {
             if images.isEmpty == !camera { throw ValidationError("Please give either --image FILE (repeatable) or --camera.") }
+            if door != nil && !camera { throw ValidationError("Please give --door only with --camera.") }
             if images.count > GateDatabase.maximumTemplatesPerResident {
                 throw ValidationError("Please give at most \(GateDatabase.maximumTemplatesPerResident) images.")
             }
@@ -86,8 +96,7 @@ struct FaceCommand: ParsableCommand {
             // Consent first: no photo is even opened without it.
             guard try database.resident(id).faceConsent else { throw GateStoreError.noActiveConsent(residentID: id) }
             if camera {
-                let response = try global.send(ControlRequest(command: .faceEnroll, resident: id, frames: frames))
-                print(response.message ?? "enrolled")
+                try enrolFromCamera()
                 return
             }
             let engine = try face.engine(stateDirectory: global.stateDirectory)
@@ -109,9 +118,34 @@ struct FaceCommand: ParsableCommand {
                 }
             }
             for embedding in embeddings {
-                try database.storeFaceTemplate(residentID: id, embedder: engine.descriptor.id, embedding: embedding, operator: currentOperator)
+                try database.storeFaceTemplate(residentID: id, embedder: engine.descriptor.id, embedding: embedding, operator: currentOperator,
+                                               source: "photos")
             }
             print("enrolled \(embeddings.count) face template(s) for \(id) with \(engine.descriptor.id); the photos were read in memory and not kept")
+        }
+
+        /// Arms the daemon's camera enrolment, then follows it until it ends: the resident's own card or PIN at
+        /// the door first, then capture. Progress lines go to standard error, the outcome to standard output.
+        func enrolFromCamera() throws {
+            var response = try global.send(ControlRequest(command: .faceEnroll, door: door, resident: id, frames: frames))
+            var shown: EnrolmentProgress.State?
+            while true {
+                guard let progress = response.enrolment else { throw CLIError("optgated did not report the enrolment") }
+                if progress.state != shown {
+                    shown = progress.state
+                    switch progress.state {
+                    case .enrolled:
+                        print(progress.message)
+                        return
+                    case .refused:
+                        throw CLIError(progress.message)
+                    case .awaitingCredential, .capturing:
+                        FileHandle.standardError.write(Data("\(progress.message)\n".utf8))
+                    }
+                }
+                usleep(250_000)
+                response = try global.send(ControlRequest(command: .faceEnrolment, resident: id))
+            }
         }
     }
 

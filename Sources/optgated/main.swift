@@ -102,14 +102,8 @@ struct Optgated: AsyncParsableCommand {
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
         do {
-            var enrol: ControlService<ContinuousClock>.CameraEnrolment?
-            if let recognition {
-                enrol = { resident, frames, operatorName, reply in
-                    recognition.enroll(residentID: resident, frames: frames, operatorName: operatorName, reply: reply)
-                }
-            }
             control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: simulated,
-                                         enrol: enrol, logger: logger)
+                                         enrol: recognition, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
             throw ExitCode(69)
@@ -170,7 +164,8 @@ struct Optgated: AsyncParsableCommand {
                 guard let replay = face.replay else { throw FrameSourceError("no frame source is configured") }
                 return try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop)
             },
-            gate: gate, database: database, door: configuration.face.door, status: status, logger: logger
+            gate: gate, database: database, door: configuration.face.door,
+            enrolmentWindow: .milliseconds(Int64(configuration.face.enrolmentWindowSeconds * 1000)), status: status, logger: logger
         )
     }
 

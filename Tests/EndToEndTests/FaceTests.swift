@@ -104,34 +104,6 @@ import Testing
         #expect(try sqlite(gate.databasePath, "SELECT count(*) FROM faceTemplate") == "0")
     }
 
-    @Test func enrolmentFromTheCameraThroughTheRunningDaemon() throws {
-        let gate = Gate()
-        let id = try gate.resident(name: "Obama")
-        let replay = try clip(gate, "obama", repeat: 20, [try photo("obama.jpg")])
-        try gate.start(config: faceConfig(replay: replay))
-        let refused = gate.run(["face", "enroll", id, "--camera"])
-        #expect(refused.status == 1 && refused.stderr.contains("no active face-recognition consent"), "\(refused.stderr)")
-        #expect(gate.run(["consent", "grant", id, "--notice-version", "1", "--method", "kiosk"]).succeeded)
-        let enrolled = gate.run(["face", "enroll", id, "--camera", "--frames", "2"])
-        #expect(enrolled.succeeded && enrolled.stdout.contains("enrolled 2 face template(s)"), "\(enrolled.stdout)\(enrolled.stderr)")
-        #expect(gate.eventually(within: 15) {
-            ((try? gate.events()) ?? []).contains { $0.method == "face" && $0.result == "granted" && $0.resident == id }
-        })
-        #expect(try gate.status().face.templates == 2)
-    }
-
-    @Test func cameraEnrolmentRefusesFramesOfDifferentPeople() throws {
-        let gate = Gate()
-        let id = try gate.resident(name: "Obama")
-        #expect(gate.run(["consent", "grant", id, "--notice-version", "1", "--method", "kiosk"]).succeeded)
-        // Obama and Biden take turns in front of the camera, a frame each, slowly enough that none is skipped.
-        let replay = try clip(gate, "turns", [try photo("obama.jpg"), try photo("biden.jpg")])
-        try gate.start(config: faceConfig(replay: replay, fps: 2))
-        let refused = gate.run(["face", "enroll", id, "--camera", "--frames", "2"])
-        #expect(refused.status == 1 && refused.stderr.contains("different people"), "\(refused.stdout)\(refused.stderr)")
-        #expect(try gate.status().face.templates == 0, "nothing was stored")
-    }
-
     @Test func aThousandStrangerFramesLeaveNoFileAndOnlyNoMatchEvents() throws {
         let gate = Gate()
         let replay = try clip(gate, "strangers", [try photo("biden.jpg"), try photo("obama.jpg"), try photo("obama2.jpg")])

@@ -17,6 +17,9 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownPin
     /// A face was seen but matched no consenting resident (nothing else about it is kept).
     case noMatch
+    /// A face matched a consenting resident whose consent does not cover this door (the scope changed
+    /// between two index refreshes). Recorded without the resident, like `noMatch`.
+    case outOfScope
     /// The credential's method is not enabled on this door.
     case methodDisabled
     /// The resident's access ended (`validUntil` is in the past).

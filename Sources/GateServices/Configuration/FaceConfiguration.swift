@@ -60,6 +60,9 @@ public struct FaceConfiguration: Sendable, Hashable {
     public var windowFrames: Int
     public var windowSeconds: Double
     public var cooldownSeconds: Double
+    /// `enrolmentWindowSeconds` (5–300, default 60): once an operator arms a camera enrolment, the resident
+    /// has this long to present their own card or PIN at the camera's door; capture starts only then.
+    public var enrolmentWindowSeconds: Double
     /// Quality gates: `minInterOcularPixels` (5–500, default 25), `maxYawDegrees` (5–90, default 35),
     /// `minSharpness` (0–10000, default 10: variance of the Laplacian), `minScore` (0.3–1, default 0.6).
     public var minInterOcularPixels: Double
@@ -109,6 +112,7 @@ public struct FaceConfiguration: Sendable, Hashable {
         }
         windowSeconds = try object.number("windowSeconds", default: 2, range: 0.2...30)
         cooldownSeconds = try object.number("cooldownSeconds", default: 5, range: 0...600)
+        enrolmentWindowSeconds = try object.number("enrolmentWindowSeconds", default: 60, range: 5...300)
         minInterOcularPixels = try object.number("minInterOcularPixels", default: 25, range: 5...500)
         maxYawDegrees = try object.number("maxYawDegrees", default: 35, range: 5...90)
         minSharpness = try object.number("minSharpness", default: 10, range: 0...10_000)

@@ -1,4 +1,4 @@
-public import GateControl
+import GateControl
 import GateCore
 import GateStore
 public import Logging
@@ -8,11 +8,9 @@ public import ServiceLifecycle
 public final class ControlService<C: Clock>: Service, Sendable where C.Duration == Duration, C.Instant: Sendable {
     let server: ControlServer
 
-    /// Enrols from the camera: resident id, frames, operator, reply. `nil` when face entry is off.
-    public typealias CameraEnrolment = @Sendable (String, Int, String, @escaping @Sendable (ControlResponse) -> Void) -> Void
-
     /// Binds the socket now, so that a second daemon or a bad path fails before `READY`.
-    public init(path: String, group: String?, gate: GateService<C>, simulated: Bool, enrol: CameraEnrolment? = nil,
+    /// - Parameter enrol: camera enrolment, `nil` when face entry is off.
+    public init(path: String, group: String?, gate: GateService<C>, simulated: Bool, enrol: (any CameraEnrolling)? = nil,
                 logger: Logger) throws {
         server = ControlServer(path: path, group: group, logger: logger) { request, peer, reply in
             Self.route(request, peer: peer, gate: gate, simulated: simulated, enrol: enrol, reply: reply)
@@ -26,19 +24,22 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
     }
 
     static func route(_ request: ControlRequest, peer: ControlPeer, gate: GateService<C>, simulated: Bool,
-                      enrol: CameraEnrolment?, reply: @escaping @Sendable (ControlResponse) -> Void) {
+                      enrol: (any CameraEnrolling)?, reply: @escaping @Sendable (ControlResponse) -> Void) {
         let door = request.door ?? gate.configuration.doors[0].name
         switch request.command {
-        case .faceEnroll:
+        case .faceEnroll, .faceEnrolment:
             guard let enrol else {
                 reply(.failure("face entry is off on this gate (no door accepts face, no camera, or no models)"))
                 return
             }
             guard let resident = request.resident else {
-                reply(.failure("face.enroll needs a resident"))
+                reply(.failure("\(request.command.rawValue) needs a resident"))
                 return
             }
-            enrol(resident, min(max(request.frames ?? 3, 1), 5), peer.operatorName, reply)
+            reply(request.command == .faceEnroll
+                ? enrol.enroll(residentID: resident, frames: min(max(request.frames ?? 3, 1), 5), door: request.door,
+                               operatorName: peer.operatorName)
+                : enrol.enrolmentProgress(residentID: resident))
         case .status:
             gate.requestStatus(reply: reply)
         case .openDoor:

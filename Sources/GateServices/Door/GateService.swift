@@ -42,6 +42,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let continuation: AsyncStream<Event>.Continuation
     private let storeQueue = DispatchQueue(label: "optgate.store")
     private let progress = Locked<UInt64>(0)
+    private let credentialGrantObservers = Locked<[@Sendable (CredentialGrant) -> Void]>([])
 
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
                 logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus())) {
@@ -80,6 +81,12 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     /// Posts a heartbeat; `processedHeartbeat` reaches `token` once the loop has handled everything before it.
     public func heartbeat(_ token: UInt64) {
         continuation.yield(.heartbeat(token))
+    }
+
+    /// Calls `observer` on the decision loop for every card or PIN granted to a resident (camera enrolment
+    /// starts on the resident's own credential). It must return at once: it runs before the next input.
+    public func observeCredentialGrants(_ observer: @escaping @Sendable (CredentialGrant) -> Void) {
+        credentialGrantObservers.value.append(observer)
     }
 
     /// The newest heartbeat the decision loop has processed: the watchdog's evidence of progress.
@@ -220,8 +227,15 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             await log(decision, method: .face, door: door)
             return decision
         case .face(_, let residentID?):
-            let holder = await offload { try self.database.faceHolder(residentID: residentID) }
-            return await decide(.face, holder: holder, at: &unit)
+            let lookup = await offload { try self.database.faceHolder(residentID: residentID, door: door) }
+            if case .success(let found) = lookup, !found.inScope {
+                // The consent in force does not cover this door (its scope changed since the index was
+                // built): recorded like a stranger, without the resident, who did not consent to be seen here.
+                let decision = AccessDecision(result: .denied, reason: .outOfScope)
+                await log(decision, method: .face, door: door)
+                return decision
+            }
+            return await decide(.face, holder: lookup.map(\.holder), at: &unit)
         case .exitRequest:
             let decision = AccessDecision(result: .granted, reason: .exitRequest)
             await perform(unit.machine.release(at: now), at: &unit)
@@ -255,6 +269,10 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         }
         if decision.isGranted { await perform(unit.machine.release(at: clock.now), at: &unit) }
         await log(decision, method: method, door: unit.configuration.name, detail: detail)
+        if decision.isGranted, method == .card || method == .pin, let residentID = decision.residentID {
+            let grant = CredentialGrant(residentID: residentID, door: unit.configuration.name, method: method)
+            for observer in credentialGrantObservers.value { observer(grant) }
+        }
         return decision
     }
 

@@ -5,6 +5,7 @@ import GateCore
 public import GateStore
 public import Logging
 public import ServiceLifecycle
+internal import Synchronization
 
 /// Camera → detect → quality gates → embed → 1:N match → N-of-M agreement → the gate's decision path.
 ///
@@ -13,8 +14,15 @@ public import ServiceLifecycle
 /// gate records as "no match". The pipeline runs on its own thread (OpenCV and dlib block for tens of
 /// milliseconds); the source always hands over the newest frame, so a slow iteration skips frames
 /// instead of queueing them. The in-memory index is rebuilt whenever `faceIndexVersion` changes,
-/// checked every 250 ms.
-public final class RecognitionService<C: Clock>: Service, Sendable where C.Duration == Duration, C.Instant: Sendable {
+/// checked every 250 ms, and holds only templates whose consent in force covers this camera's door:
+/// elsewhere a consenting resident's face is not even compared, and is a stranger (`noMatch`).
+///
+/// Camera enrolment is bound to the person (`CameraEnrolmentSession`): armed by an operator, it
+/// captures only after the resident's own card or PIN is granted at this door (the gate tells the
+/// recogniser through `observeCredentialGrants`), and it ends on the first frame with two faces or
+/// another person, storing nothing.
+public final class RecognitionService<C: Clock>: Service, CameraEnrolling, Sendable
+where C.Duration == Duration, C.Instant: Sendable {
     let engine: FaceEngine
     let makeSource: @Sendable () throws -> any FrameSource
     let gate: GateService<C>
@@ -22,28 +30,40 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
     let door: String
     let logger: Logger
     let status: Locked<FaceStatus>
+    /// How long the resident has, once an enrolment is armed, to present their card or PIN at `door`.
+    let enrolmentWindow: Duration
+    /// How long capture may take once the resident authenticated.
+    static var captureWindow: Duration { .seconds(20) }
     private let thread = ServiceThread(name: "optgate.recognition")
-    private let enrolment = Locked<CameraEnrolment?>(nil)
+    private let enrolment = Mutex<EnrolmentSlot?>(nil)
 
-    /// A pending enrolment from the camera: matching pauses while it collects frames.
-    struct CameraEnrolment: Sendable {
-        var residentID: String
-        var frames: Int
+    /// The camera enrolment armed last, touched by the control socket, the decision loop (credential
+    /// grants) and the pipeline thread, always under the lock. Kept after it ends so the CLI can read
+    /// the outcome, without its embeddings.
+    struct EnrolmentSlot: Sendable {
+        var number: Int
+        var session: CameraEnrolmentSession<ContinuousClock.Instant>
         var operatorName: String
-        var deadline: ContinuousClock.Instant
-        var reply: @Sendable (ControlResponse) -> Void
+        /// How the resident authenticated, once they did.
+        var method: AccessMethod?
+        /// Embeddings of the accepted frames: in memory only, cleared when the session ends.
         var collected: [[Float]] = []
+        /// The answer once the session ended and its outcome was handled.
+        var final: EnrolmentProgress?
     }
 
     public init(engine: FaceEngine, source: @escaping @Sendable () throws -> any FrameSource, gate: GateService<C>,
-                database: GateDatabase, door: String, status: Locked<FaceStatus>, logger: Logger) {
+                database: GateDatabase, door: String, enrolmentWindow: Duration = .seconds(60), status: Locked<FaceStatus>,
+                logger: Logger) {
         self.engine = engine
         self.makeSource = source
         self.gate = gate
         self.database = database
         self.door = door
+        self.enrolmentWindow = enrolmentWindow
         self.status = status
         self.logger = logger
+        gate.observeCredentialGrants { [weak self] grant in self?.credentialGranted(grant) }
     }
 
     public func run() async throws {
@@ -51,68 +71,165 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         logger.info("face recognition stopped")
     }
 
-    /// Enrols the next `frames` frames that show exactly one usable face, after checking consent. The
-    /// frames are used in memory like any other; only the sealed templates are stored.
-    public func enroll(residentID: String, frames: Int, operatorName: String, reply: @escaping @Sendable (ControlResponse) -> Void) {
+    /// Arms a camera enrolment of `frames` templates for a consenting resident. Nothing is captured until
+    /// the resident's own card or PIN is granted at this camera's door within `enrolmentWindow`.
+    /// - Returns: at once, the armed session's progress or why it cannot be armed.
+    public func enroll(residentID: String, frames: Int, door requested: String?, operatorName: String) -> ControlResponse {
+        if let requested, requested != door {
+            return .failure("the camera serves door \(door), not \(requested); the resident authenticates at the camera's door")
+        }
         do {
             guard try database.resident(residentID).faceConsent else {
-                reply(.failure(GateStoreError.noActiveConsent(residentID: residentID).description))
-                return
+                return .failure(GateStoreError.noActiveConsent(residentID: residentID).description)
             }
         } catch {
-            reply(.failure("\(error)"))
-            return
+            return .failure("\(error)")
         }
         guard status.value.state == "on" else {
-            reply(.failure("the camera is not running (\(status.value.state))"))
-            return
+            return .failure("the camera is not running (\(status.value.state))")
         }
-        let request = CameraEnrolment(residentID: residentID, frames: frames, operatorName: operatorName,
-                                      deadline: ContinuousClock().now.advanced(by: .seconds(20)), reply: reply)
-        let previous = enrolment.value
-        enrolment.value = request
-        previous?.reply(.failure("replaced by a newer enrolment request"))
+        let now = ContinuousClock.now
+        let progress = enrolment.withLock { slot in
+            let armed = EnrolmentSlot(number: (slot?.number ?? 0) + 1,
+                                      session: CameraEnrolmentSession(residentID: residentID, door: door, frames: frames, armedAt: now,
+                                                                      credentialWindow: enrolmentWindow, captureWindow: Self.captureWindow),
+                                      operatorName: operatorName)
+            slot = armed
+            return Self.progress(of: armed, at: now)
+        }
+        logger.info("camera enrolment armed", metadata: ["door.id": "\(door)", "enrolment.window": "\(enrolmentWindow)"])
+        return ControlResponse(ok: true, message: progress.message, enrolment: progress)
     }
 
-    /// Feeds one frame to a pending enrolment. - Returns: `true` while an enrolment is in progress.
-    private func continueEnrolment(_ image: BGRImage, index: FaceIndex, now: ContinuousClock.Instant) -> Bool {
-        guard var request = enrolment.value else { return false }
-        func finish(_ response: ControlResponse) {
-            enrolment.value = nil
-            request.reply(response)
+    /// Where the resident's camera enrolment stands. - Returns: a failure when none is armed for them.
+    public func enrolmentProgress(residentID: String) -> ControlResponse {
+        let now = ContinuousClock.now
+        let progress = enrolment.withLock { slot -> EnrolmentProgress? in
+            guard slot?.session.residentID == residentID else { return nil }
+            settle(&slot!, at: now)
+            return Self.progress(of: slot!, at: now)
         }
-        if request.deadline < now {
-            finish(.failure("no frame with exactly one usable face in 20 s; ask the resident to face the camera alone"))
+        guard let progress else {
+            return .failure("no camera enrolment is armed for \(residentID) (none was, or a newer one replaced it)")
+        }
+        return ControlResponse(ok: true, message: progress.message, enrolment: progress)
+    }
+
+    /// On the decision loop: a card or PIN was granted. Starts the capture when it is the armed resident's own,
+    /// at this door, in time.
+    private func credentialGranted(_ grant: CredentialGrant) {
+        let now = ContinuousClock.now
+        let started = enrolment.withLock { slot -> Bool in
+            guard slot?.final == nil, slot?.session.credentialGranted(residentID: grant.residentID, door: grant.door, at: now) == true
+            else { return false }
+            slot!.method = grant.method
             return true
         }
-        guard let faces = try? engine.usableFaces(in: image).faces, faces.count == 1,
-              let embedding = try? engine.embed(faces[0], in: image)
-        else { return true }
-        switch engine.enrolmentRefusal(of: embedding, after: request.collected, residentID: request.residentID, among: index) {
-        case .differentPerson?:
-            finish(.failure("the camera saw different people during the enrolment; enrolment refused, ask the resident to face the camera alone"))
-            return true
-        case .matchesAnotherResident?:
-            finish(.failure("this face already matches another resident; enrolment refused"))
-            return true
-        case nil:
-            break
+        if started {
+            logger.info("camera enrolment capturing", metadata: ["door.id": "\(grant.door)", "decision.method": "\(grant.method.rawValue)"])
         }
-        request.collected.append(embedding)
-        guard request.collected.count >= request.frames else {
-            enrolment.value = request
-            return true
+    }
+
+    /// Ends the session when a deadline passed, and turns a refusal into the final answer (embeddings dropped).
+    private func settle(_ slot: inout EnrolmentSlot, at now: ContinuousClock.Instant) {
+        guard slot.final == nil else { return }
+        _ = slot.session.tick(at: now)
+        guard case .refused(let refusal)? = slot.session.outcome else { return }
+        slot.collected = []
+        slot.final = EnrolmentProgress(state: .refused, door: slot.session.door, message: "\(refusal)")
+        logger.notice("camera enrolment refused; nothing stored", metadata: ["door.id": "\(slot.session.door)",
+                                                                             "enrolment.refusal": "\(refusal.kind)"])
+    }
+
+    private static func progress(of slot: EnrolmentSlot, at now: ContinuousClock.Instant) -> EnrolmentProgress {
+        if let final = slot.final { return final }
+        let door = slot.session.door
+        func left(_ until: ContinuousClock.Instant) -> Int { max(0, Int(now.duration(to: until).components.seconds)) }
+        switch slot.session.state {
+        case .awaitingCredential(let until):
+            return EnrolmentProgress(state: .awaitingCredential, door: door, secondsLeft: left(until),
+                                     message: "armed: the resident presents their own card or PIN at door \(door) within \(left(until)) s, then faces the camera alone")
+        case .capturing(let until, let collected):
+            return EnrolmentProgress(state: .capturing, door: door, secondsLeft: left(until),
+                                     message: "the resident's \(slot.method?.rawValue ?? "credential") was accepted at door \(door); capturing (\(collected) of \(slot.session.frames) frames), the resident faces the camera alone")
+        case .finished:
+            return EnrolmentProgress(state: .capturing, door: door, message: "storing the templates")
         }
+    }
+
+    /// Feeds one frame to a capturing enrolment. - Returns: `true` when the frame belonged to it (not to matching).
+    private func captureFrame(_ image: BGRImage, others: inout (number: Int, index: FaceIndex)?, at now: ContinuousClock.Instant) -> Bool {
+        guard let number = enrolment.withLock({ slot in slot.flatMap { $0.session.isCapturing ? $0.number : nil } }) else { return false }
+        let faces: [FaceObservation]
         do {
-            for embedding in request.collected {
-                try database.storeFaceTemplate(residentID: request.residentID, embedder: engine.descriptor.id,
-                                               embedding: embedding, operator: request.operatorName)
-            }
-            finish(ControlResponse(ok: true, message: "enrolled \(request.collected.count) face template(s) for \(request.residentID) from the camera; no frame was kept"))
+            faces = try engine.usableFaces(in: image).faces
         } catch {
-            finish(.failure("\(error)"))
+            status.value.framesSkipped += 1
+            return true
         }
+        let step = enrolment.withLock { slot -> CameraEnrolmentSession<ContinuousClock.Instant>.FrameStep? in
+            guard slot?.number == number else { return nil }
+            let step = slot!.session.frame(usableFaces: faces.count, at: now)
+            settle(&slot!, at: now)
+            return step
+        }
+        guard step == .embed, let embedding = try? engine.embed(faces[0], in: image) else { return true }
+        // Every resident's templates, whatever their scope: a face may not become two residents' template.
+        if others?.number != number { others = (number, fullIndex()) }
+        guard let (residentID, collected) = enrolment.withLock({ slot in
+            slot?.number == number ? (slot!.session.residentID, slot!.collected) : nil
+        }) else { return true }
+        let refusal: CameraEnrolmentSession<ContinuousClock.Instant>.Refusal? =
+            switch engine.enrolmentRefusal(of: embedding, after: collected, residentID: residentID, among: others!.index) {
+            case .differentPerson?: .differentPerson
+            case .matchesAnotherResident?: .matchesAnotherResident
+            case nil: nil
+            }
+        let accepted = enrolment.withLock { slot -> EnrolmentSlot? in
+            guard slot?.number == number else { return nil }
+            if refusal == nil { slot!.collected.append(embedding) }
+            let outcome = slot!.session.embedded(refusal: refusal)
+            settle(&slot!, at: now)
+            guard case .enrolled? = outcome else { return nil }
+            defer { slot!.collected = [] }
+            return slot
+        }
+        if let accepted { store(accepted) }
         return true
+    }
+
+    /// Stores the accepted frames' templates, attributed to the operator who armed the session.
+    private func store(_ slot: EnrolmentSlot) {
+        let session = slot.session
+        var final: EnrolmentProgress
+        do {
+            for embedding in slot.collected {
+                try database.storeFaceTemplate(residentID: session.residentID, embedder: engine.descriptor.id, embedding: embedding,
+                                               operator: slot.operatorName,
+                                               source: "camera at \(session.door) after the resident's \(slot.method?.rawValue ?? "credential")")
+            }
+            final = EnrolmentProgress(state: .enrolled, door: session.door,
+                                      message: "enrolled \(slot.collected.count) face template(s) for \(session.residentID) from the camera at door \(session.door); no frame was kept")
+            logger.info("camera enrolment stored", metadata: ["door.id": "\(session.door)", "face.templates": "\(slot.collected.count)"])
+        } catch {
+            final = EnrolmentProgress(state: .refused, door: session.door, message: "\(error)")
+        }
+        enrolment.withLock { current in
+            if current?.number == slot.number { current!.final = final }
+        }
+    }
+
+    /// Every active template of this embedder, in every scope, for the enrolment's duplicate check.
+    private func fullIndex() -> FaceIndex {
+        var index = engine.newIndex()
+        do {
+            for template in try database.activeFaceTemplates() where template.embedder == engine.descriptor.id {
+                index.add(template.embedding, residentID: template.residentID)
+            }
+        } catch {
+            logger.error("face templates unreadable for the enrolment check", metadata: ["error": "\(error)"])
+        }
+        return index
     }
 
     private func pipeline(_ stopping: Locked<Bool>) {
@@ -131,12 +248,14 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         var index = engine.newIndex()
         var indexVersion: Int64 = -1
         var lastIndexCheck = clock.now.advanced(by: .seconds(-1))
+        var enrolmentIndex: (number: Int, index: FaceIndex)?
         status.value.state = "on"
         status.value.embedder = engine.descriptor.id
         logger.info("face recognition on", metadata: ["face.embedder": "\(engine.descriptor.id)", "door.id": "\(door)",
                                                       "face.threshold": "\(engine.threshold)"])
 
         while !stopping.value {
+            enrolment.withLock { slot in if slot != nil { settle(&slot!, at: clock.now) } }
             if lastIndexCheck.duration(to: clock.now) >= .milliseconds(250) {
                 lastIndexCheck = clock.now
                 if let version = try? database.faceIndexVersion(), version != indexVersion, let rebuilt = rebuildIndex() {
@@ -158,7 +277,7 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
             }
             let now = clock.now
             guard let image = decode(frame, decoder: decoder) else { continue }
-            if continueEnrolment(image, index: index, now: now) { continue }
+            if captureFrame(image, others: &enrolmentIndex, at: now) { continue }
             guard let verdict = analyse(image, index: index, aggregator: &aggregator, at: now) else { continue }
             switch verdict {
             case .pending:
@@ -210,7 +329,8 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         do {
             let embedder = engine.descriptor.id
             var index = engine.newIndex()
-            for template in try database.activeFaceTemplates() where template.embedder == embedder {
+            // Only templates whose consent covers this door: elsewhere the face is not compared at all.
+            for template in try database.activeFaceTemplates() where template.embedder == embedder && template.scope.covers(door: door) {
                 index.add(template.embedding, residentID: template.residentID)
             }
             let stale = try database.templatesNeedingReenrolment(currentEmbedder: embedder).values.reduce(0, +)

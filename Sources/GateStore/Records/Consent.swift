@@ -20,18 +20,34 @@ public struct ConsentRecord: Sendable, Hashable, Codable {
 
 extension GateDatabase {
     /// Records a separate, explicit face-recognition consent (R4) pinned to the notice the resident saw.
+    ///
+    /// While a consent is in force, a new grant is a **scope change**: it is recorded only when `scope`
+    /// differs, supersedes the grant in force, and the resident's templates move to it in the same
+    /// transaction. The new row bumps the face index version, so the recogniser applies the new scope
+    /// within a second, as it does a withdrawal.
+    /// - Throws: `GateStoreError.consentAlreadyActive` when a consent with the same scope is in force.
     public func grantConsent(
         residentID: String, notice: Notice, method: ConsentMethod, operator op: String, scope: [String] = ["*"],
         device: String = GateDatabase.deviceName
     ) throws -> ConsentRecord {
         try write { db in
             try requireResident(residentID, in: db)
-            if try activeConsentID(for: residentID, in: db) != nil { throw GateStoreError.consentAlreadyActive(residentID: residentID) }
+            let superseded = try activeConsentID(for: residentID, in: db)
+            if let superseded,
+               try String.fetchOne(db, sql: "SELECT scope FROM consent WHERE id = ?", arguments: [superseded]) == scope.joined(separator: ",") {
+                throw GateStoreError.consentAlreadyActive(residentID: residentID)
+            }
             let record = try appendConsent(residentID, .grant, notice: (notice.version, notice.sha256, notice.language),
                                            method: method, operator: op, scope: scope, device: device, in: db)
+            var detail = ["consent": String(record.id), "notice": notice.version, "method": method.rawValue,
+                          "scope": scope.joined(separator: ",")]
+            if let superseded {
+                try db.execute(sql: "UPDATE faceTemplate SET consentId = ? WHERE residentId = ? AND consentId = ?",
+                               arguments: [record.id, residentID, superseded])
+                detail["supersedes"] = String(superseded)
+            }
             try audit(AuditRecord(time: record.time, category: .admin, action: "consent.grant", residentID: residentID,
-                                  operator: op, detail: ["consent": String(record.id), "notice": notice.version,
-                                                         "method": method.rawValue]), in: db)
+                                  operator: op, detail: detail), in: db)
             return record
         }
     }

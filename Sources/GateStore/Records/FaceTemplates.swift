@@ -8,17 +8,21 @@ public struct FaceTemplate: Sendable {
     public var residentID: String
     public var embedder: String
     public var embedding: [Float]
+    /// The doors the resident's consent in force covers: the template is matched only there.
+    public var scope: ConsentScope
 }
 
 extension GateDatabase {
     public static let maximumTemplatesPerResident = 5
 
-    /// Stores an encrypted face template tied to the resident's active consent.
+    /// Stores an encrypted face template tied to the resident's active consent. `source` says how the face
+    /// was taken (photos, or the camera after the resident's own credential) and goes to the audit entry.
     ///
     /// - Throws: `GateStoreError.noActiveConsent` without an active grant. The schema enforces the same
     ///   rule with a trigger, so no code path can store a template without consent.
     @discardableResult
-    public func storeFaceTemplate(residentID: String, embedder: String, embedding: [Float], operator op: String) throws -> String {
+    public func storeFaceTemplate(residentID: String, embedder: String, embedding: [Float], operator op: String,
+                                  source: String? = nil) throws -> String {
         let templateID = "t" + (0..<8).map { _ in UInt8.random(in: 0...255) }.hex
         return try write { db in
             try requireResident(residentID, in: db)
@@ -32,8 +36,10 @@ extension GateDatabase {
             let sealed = try keys.seal(embedding, templateID: templateID, residentID: residentID, embedder: embedder)
             try insertTemplate(id: templateID, residentID: residentID, consentID: consentID, embedder: embedder,
                                dimension: embedding.count, sealed: sealed, in: db)
+            var detail = ["template": templateID, "embedder": embedder]
+            detail["source"] = source
             try audit(AuditRecord(time: now(), category: .admin, action: "face.enroll", residentID: residentID, operator: op,
-                                  detail: ["template": templateID, "embedder": embedder]), in: db)
+                                  detail: detail), in: db)
             return templateID
         }
     }
@@ -64,13 +70,18 @@ extension GateDatabase {
         try read { db in try Int64.fetchOne(db, sql: "SELECT version FROM faceIndexVersion WHERE id = 1") ?? 0 }
     }
 
-    /// The holder behind a face match, re-checked at decision time: `nil` unless the resident still
-    /// exists and still has an active consent (a withdrawal between two index refreshes wins).
-    public func faceHolder(residentID: String) throws -> CredentialHolder? {
+    /// The holder behind a face match at `door`, re-checked at decision time: `holder` is `nil` unless the
+    /// resident still exists and still has an active consent (a withdrawal between two index refreshes
+    /// wins); `inScope` is `false` when that consent does not cover `door` (a scope change wins the same way).
+    public func faceHolder(residentID: String, door: String) throws -> (holder: CredentialHolder?, inScope: Bool) {
         try read { db in
-            guard try activeConsentID(for: residentID, in: db) != nil else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT id, validUntil FROM resident WHERE id = ?", arguments: [residentID])
+            guard let consentID = try activeConsentID(for: residentID, in: db),
+                  let scope = try String.fetchOne(db, sql: "SELECT scope FROM consent WHERE id = ?", arguments: [consentID])
+            else { return (nil, true) }
+            guard ConsentScope(scope).covers(door: door) else { return (nil, false) }
+            let holder = try Row.fetchOne(db, sql: "SELECT id, validUntil FROM resident WHERE id = ?", arguments: [residentID])
                 .map(CredentialHolder.init(row:))
+            return (holder, true)
         }
     }
 
@@ -83,12 +94,14 @@ extension GateDatabase {
         }
     }
 
-    /// Decrypts every template whose consent is still in force, for the in-memory matcher.
+    /// Decrypts every template whose consent is still in force, with that consent's scope, for the
+    /// in-memory matcher.
     public func activeFaceTemplates() throws -> [FaceTemplate] {
         let rows = try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT t.id, t.residentId, t.embedder, t.sealed FROM faceTemplate t
-                WHERE t.consentId = (SELECT max(id) FROM consent c WHERE c.residentId = t.residentId)
+                SELECT t.id, t.residentId, t.embedder, t.sealed, c.scope FROM faceTemplate t
+                JOIN consent c ON c.id = t.consentId AND c.action = 'grant'
+                WHERE t.consentId = (SELECT max(id) FROM consent c2 WHERE c2.residentId = t.residentId)
                 """)
         }
         return try rows.map { row in
@@ -96,7 +109,8 @@ extension GateDatabase {
             let residentID: String = row["residentId"]
             let embedder: String = row["embedder"]
             let embedding = try keys.open(row["sealed"], templateID: id, residentID: residentID, embedder: embedder)
-            return FaceTemplate(id: id, residentID: residentID, embedder: embedder, embedding: embedding)
+            return FaceTemplate(id: id, residentID: residentID, embedder: embedder, embedding: embedding,
+                                scope: ConsentScope(row["scope"] as String))
         }
     }
 }
