@@ -79,8 +79,15 @@ where C.Duration == Duration, C.Instant: Sendable {
             return .failure("the camera serves door \(door), not \(requested); the resident authenticates at the camera's door")
         }
         do {
-            guard try database.resident(residentID).faceConsent else {
+            let resident = try database.resident(residentID)
+            guard resident.faceConsent else {
                 return .failure(GateStoreError.noActiveConsent(residentID: residentID).description)
+            }
+            // Refused now rather than after the capture, which would then store only some of the frames.
+            let limit = GateDatabase.maximumTemplatesPerResident
+            guard resident.faceTemplates + frames <= limit else {
+                return .failure("\(residentID) has \(resident.faceTemplates) face template(s) and \(frames) more would exceed \(limit); "
+                                + "delete them first (optgate face delete) or ask for fewer frames")
             }
         } catch {
             return .failure("\(error)")
@@ -159,7 +166,10 @@ where C.Duration == Duration, C.Instant: Sendable {
 
     /// Feeds one frame to a capturing enrolment. - Returns: `true` when the frame belonged to it (not to matching).
     private func captureFrame(_ image: BGRImage, others: inout (number: Int, index: FaceIndex)?, at now: ContinuousClock.Instant) -> Bool {
-        guard let number = enrolment.withLock({ slot in slot.flatMap { $0.session.isCapturing ? $0.number : nil } }) else { return false }
+        guard let number = enrolment.withLock({ slot in slot.flatMap { $0.session.isCapturing ? $0.number : nil } }) else {
+            others = nil
+            return false
+        }
         let faces: [FaceObservation]
         do {
             faces = try engine.usableFaces(in: image).faces
@@ -329,9 +339,17 @@ where C.Duration == Duration, C.Instant: Sendable {
         do {
             let embedder = engine.descriptor.id
             var index = engine.newIndex()
+            let doors = gate.configuration.doors.map(\.name)
+            var unknownDoors = 0
             // Only templates whose consent covers this door: elsewhere the face is not compared at all.
-            for template in try database.activeFaceTemplates() where template.embedder == embedder && template.scope.covers(door: door) {
-                index.add(template.embedding, residentID: template.residentID)
+            for template in try database.activeFaceTemplates() where template.embedder == embedder {
+                if template.scope.problem(knownDoors: doors) != nil { unknownDoors += 1 }
+                if template.scope.covers(door: door) { index.add(template.embedding, residentID: template.residentID) }
+            }
+            if unknownDoors > 0 {
+                // A door renamed or removed since the consent: that part of the scope covers nothing.
+                logger.warning("consent scopes name doors that are not configured",
+                               metadata: ["face.templates.unknownScope": "\(unknownDoors)", "doors": "\(doors)"])
             }
             let stale = try database.templatesNeedingReenrolment(currentEmbedder: embedder).values.reduce(0, +)
             status.value.templates = index.count
