@@ -71,9 +71,8 @@ struct Events: ParsableCommand {
         if csv {
             print("seq,time,door,method,result,reason,resident,operator")
             for event in events {
-                let fields = [String(event.seq), event.time, event.door, event.method, event.result, event.reason,
-                              event.resident, event.operator].map { csvField($0 ?? "") }
-                print(fields.joined(separator: ","))
+                print(Output.csv([String(event.seq), event.time, event.door, event.method, event.result, event.reason,
+                                  event.resident, event.operator]))
             }
             return
         }
@@ -81,14 +80,11 @@ struct Events: ParsableCommand {
         let names = Dictionary(uniqueKeysWithValues: try global.database().residents().map { ($0.id, "\($0.displayName) (\($0.unit))") })
         for event in events {
             let who = event.resident.map { names[$0] ?? $0 } ?? event.operator ?? ""
-            print([event.time, event.door ?? "-", event.method ?? "-", event.result ?? "-", event.reason ?? "-", who]
-                .joined(separator: "  "))
+            print(Output.safe([event.time, event.door ?? "-", event.method ?? "-", event.result ?? "-", event.reason ?? "-", who]
+                .joined(separator: "  ")))
         }
     }
 
-    func csvField(_ value: String) -> String {
-        value.contains(where: { ",\"\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-    }
 }
 
 struct AuditCommand: ParsableCommand {
@@ -122,8 +118,8 @@ struct AuditCommand: ParsableCommand {
                     print("\(entry.seq)  (blanked by entry \(entry.redactedBy ?? 0))")
                     continue
                 }
-                print([String(entry.seq), Output.time(time), entry.category ?? "", entry.action ?? "", entry.residentID ?? "-",
-                       entry.operator ?? "-", entry.detail ?? ""].joined(separator: "  "))
+                print(Output.safe([String(entry.seq), Output.time(time), entry.category ?? "", entry.action ?? "", entry.residentID ?? "-",
+                                   entry.operator ?? "-", entry.detail ?? ""].joined(separator: "  ")))
             }
         }
     }
@@ -131,7 +127,16 @@ struct AuditCommand: ParsableCommand {
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Blank access events older than the retention period now.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Retention in days.") var olderThanDays = 180
+        @Option(help: "Retention in days (\(Self.allowedDays.lowerBound)–\(Self.allowedDays.upperBound)).") var olderThanDays = 180
+
+        /// The same range as `retention.accessEventDays`: 0 would blank every event at once.
+        static let allowedDays = 1...3650
+
+        func validate() throws {
+            guard Self.allowedDays.contains(olderThanDays) else {
+                throw ValidationError("Please give --older-than-days from \(Self.allowedDays.lowerBound) to \(Self.allowedDays.upperBound).")
+            }
+        }
 
         func run() throws {
             let count = try global.database().purgeEvents(olderThanDays: olderThanDays, operator: currentOperator)

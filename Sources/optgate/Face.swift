@@ -87,7 +87,7 @@ struct FaceCommand: ParsableCommand {
             guard try database.resident(id).faceConsent else { throw GateStoreError.noActiveConsent(residentID: id) }
             if camera {
                 let response = try global.send(ControlRequest(command: .faceEnroll, resident: id, frames: frames))
-                print(response.message ?? "enrolled")
+                print(Output.safe(response.message ?? "enrolled"))
                 return
             }
             let engine = try face.engine(stateDirectory: global.stateDirectory)
@@ -175,10 +175,10 @@ struct FaceCommand: ParsableCommand {
                 switch (embedding(fields[0]), embedding(fields[1])) {
                 case (.success(let a), .success(let b)):
                     let distance = engine.distance(a, b)
-                    print("\(fields[0]),\(fields[1]),\(String(format: "%.4f", distance)),\(distance < engine.threshold ? "yes" : "no")")
+                    print(Output.csv([fields[0], fields[1], String(format: "%.4f", distance), distance < engine.threshold ? "yes" : "no"]))
                 case (.failure(let error), _), (_, .failure(let error)):
                     FileHandle.standardError.write(Data("\(error)\n".utf8))
-                    print("\(fields[0]),\(fields[1]),,error")
+                    print(Output.csv([fields[0], fields[1], nil, "error"]))
                     failures += 1
                 }
             }
