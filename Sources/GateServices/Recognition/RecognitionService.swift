@@ -46,8 +46,12 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         self.logger = logger
     }
 
+    /// - Throws: `FrameSourceError` when the frame source cannot be opened: the service ends and its
+    ///   supervisor (`SupervisedService`) retries later; the daemon and card and PIN entry go on.
     public func run() async throws {
-        await thread.run { [self] stopping in pipeline(stopping) }
+        let failure = Locked<FrameSourceError?>(nil)
+        await thread.run { [self] stopping in failure.value = pipeline(stopping) }
+        if let failure = failure.value { throw failure }
         logger.info("face recognition stopped")
     }
 
@@ -115,7 +119,8 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         return true
     }
 
-    private func pipeline(_ stopping: Locked<Bool>) {
+    /// - Returns: why the pipeline could not start, or `nil` when it ran until stopped.
+    private func pipeline(_ stopping: Locked<Bool>) -> FrameSourceError? {
         let source: any FrameSource
         let decoder: JPEGDecoder
         do {
@@ -124,7 +129,7 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         } catch {
             logger.error("camera unavailable; face entry off, card and PIN unaffected", metadata: ["error": "\(error)"])
             status.value.state = "disabled: \(error)"
-            return
+            return FrameSourceError("camera unavailable: \(error)")
         }
         let clock = ContinuousClock()
         var aggregator = MatchAggregator<ContinuousClock.Instant>(rules: engine.matchRules)
@@ -171,6 +176,7 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
                 gate.submit(.face(door: door, residentID: nil))
             }
         }
+        return nil
     }
 
     /// - Returns: the frame as BGR, or `nil` when it cannot be decoded (counted as skipped, never fatal).
