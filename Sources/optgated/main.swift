@@ -201,8 +201,8 @@ struct Optgated: AsyncParsableCommand {
                 return (name, EvdevReader(door: reader.door, devicePath: reader.device ?? "", role: .wedge(reader.wedge),
                                           floodGuard: floodGuard, logger: logger, sink: sink))
             case .pcsc:
-                return (name, PCSCReader(door: reader.door, readerFilter: reader.reader, holdoff: reader.debounce, logger: logger,
-                                         sink: sink))
+                return (name, PCSCReader(door: reader.door, readerFilter: reader.reader, holdoff: reader.debounce,
+                                         floodGuard: floodGuard, logger: logger, sink: sink))
             }
         }
     }

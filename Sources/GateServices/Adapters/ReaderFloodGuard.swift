@@ -82,7 +82,7 @@ public final class ReaderFloodGuard: Sendable {
             return (false, state.dropped == 1, 0)
         }
         if floodStarted {
-            logger.warning("reader input faster than people present cards; dropping input beyond the rate")
+            logger.warning("reader input faster than people produce it; dropping input beyond the rate")
         }
         if floodEnded > 0 {
             logger.notice("reader input back within the rate", metadata: ["reader.dropped": "\(floodEnded)"])
