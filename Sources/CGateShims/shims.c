@@ -16,7 +16,3 @@ int gate_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
 int gate_set_dumpable(int dumpable) {
     return prctl(PR_SET_DUMPABLE, (unsigned long)dumpable, 0UL, 0UL, 0UL);
 }
-
-int gate_get_dumpable(void) {
-    return prctl(PR_GET_DUMPABLE, 0UL, 0UL, 0UL, 0UL);
-}

@@ -14,7 +14,4 @@ int gate_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 /// (prctl PR_SET_DUMPABLE). Returns 0 on success, -1 with errno set otherwise.
 int gate_set_dumpable(int dumpable);
 
-/// Reads the dumpable flag (prctl PR_GET_DUMPABLE): 0, 1 or 2; -1 with errno set on failure.
-int gate_get_dumpable(void);
-
 #endif

@@ -33,7 +33,4 @@ public enum ProcessHygiene {
         }
         return limited ? nil : "setrlimit(RLIMIT_CORE, 0) failed with errno \(code); PR_SET_DUMPABLE 0 still applies"
     }
-
-    /// Whether the process may currently dump core (`prctl(PR_GET_DUMPABLE)`).
-    public static var isDumpable: Bool { gate_get_dumpable() != 0 }
 }
