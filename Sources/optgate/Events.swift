@@ -13,6 +13,7 @@ struct EventJSON: Encodable {
     var reason: String?
     var resident: String?
     var `operator`: String?
+    var count: Int
 
     init(_ event: EventEntry) {
         seq = event.seq
@@ -23,6 +24,7 @@ struct EventJSON: Encodable {
         reason = event.reason?.rawValue
         resident = event.residentID
         self.operator = event.operator
+        count = event.count
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -36,10 +38,11 @@ struct EventJSON: Encodable {
         try container.encode(reason, forKey: .reason)
         try container.encode(resident, forKey: .resident)
         try container.encode(self.operator, forKey: .operator)
+        try container.encode(count, forKey: .count)
     }
 
     enum CodingKeys: String, CodingKey {
-        case seq, time, door, method, result, reason, resident, `operator`
+        case seq, time, door, method, result, reason, resident, `operator`, count
     }
 }
 
@@ -69,10 +72,10 @@ struct Events: ParsableCommand {
         let events = try global.database().events(since: since.flatMap(parseSince), limit: limit).map(EventJSON.init)
         if json { return try Output.json(events) }
         if csv {
-            print("seq,time,door,method,result,reason,resident,operator")
+            print("seq,time,door,method,result,reason,resident,operator,count")
             for event in events {
                 print(Output.csv([String(event.seq), event.time, event.door, event.method, event.result, event.reason,
-                                  event.resident, event.operator]))
+                                  event.resident, event.operator, String(event.count)]))
             }
             return
         }
@@ -80,11 +83,11 @@ struct Events: ParsableCommand {
         let names = Dictionary(uniqueKeysWithValues: try global.database().residents().map { ($0.id, "\($0.displayName) (\($0.unit))") })
         for event in events {
             let who = event.resident.map { names[$0] ?? $0 } ?? event.operator ?? ""
-            print(Output.safe([event.time, event.door ?? "-", event.method ?? "-", event.result ?? "-", event.reason ?? "-", who]
+            let times = event.count == 1 ? [] : ["×\(event.count) (collapsed)"]
+            print(Output.safe(([event.time, event.door ?? "-", event.method ?? "-", event.result ?? "-", event.reason ?? "-", who] + times)
                 .joined(separator: "  ")))
         }
     }
-
 }
 
 struct AuditCommand: ParsableCommand {

@@ -196,8 +196,13 @@ import Testing
         #expect(collapsed.count <= windows)
         #expect(individual + counted == flood + 20, "the collapsed entries keep the count: \(individual) + \(counted)")
         #expect(gate.run(["audit", "verify"]).stdout.hasPrefix("ok: "))
-        let events = try gate.events().filter { $0.reason == "unknownCard" }
+        struct Counted: Decodable { var reason: String?; var count: Int }
+        let events = try JSONDecoder().decode([Counted].self, from: Data(gate.run(["events", "--json"]).stdout.utf8))
+            .filter { $0.reason == "unknownCard" }
         #expect(events.count == individual + collapsed.count)
+        #expect(events.map(\.count).reduce(0, +) == flood + 20, "optgate events --json counts every denial")
+        let table = gate.run(["events"]).stdout
+        #expect(table.contains("×\(counted) (collapsed)") || collapsed.count > 1, "\(table.suffix(300))")
     }
 
     /// The state directory on a 4 MiB tmpfs that a filler file then fills to the last byte.
