@@ -98,8 +98,15 @@ public struct DaemonStatus: Codable, Sendable {
     public var face: FaceStatus
     public var doors: [DoorStatus]
     public var counts: [String: Int]
+    /// Optional services (camera, readers, door inputs) and their restarts.
+    public var services: [ServiceHealth]?
+    /// Whether the audit log is being written.
+    public var storage: StorageHealth?
 
-    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: [String: Int]) {
+    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: [String: Int],
+                services: [ServiceHealth]? = nil, storage: StorageHealth? = nil) {
+        self.services = services
+        self.storage = storage
         self.version = version
         self.pid = pid
         self.startedAt = startedAt

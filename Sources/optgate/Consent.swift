@@ -19,11 +19,13 @@ struct ConsentCommand: ParsableCommand {
         @Option(help: "Version of the notice the resident read (optgate notice show).") var noticeVersion: String
         @Option(help: "Language of the notice shown: zh or en.") var language = "zh"
         @Option(help: "How consent was given: kiosk, paper or console.") var method: ConsentMethod = .console
-        @Option(help: "Staff member who recorded it (default: your Unix user).") var `operator`: String?
+        @Option(help: "Staff member who recorded it, recorded beside your Unix user.") var `operator`: String?
         @Option(help: "Doors covered, comma-separated: the face is matched only there (default: * for all). A new grant while consent is in force changes the scope, within a second at the gate.")
         var scope = "*"
         @Option(help: "Daemon configuration whose doors --scope must name (default: /etc/optgate/optgated.json when it exists, else the built-in defaults).")
         var config: String?
+
+        func validate() throws { try validateStaffName(self.operator) }
 
         func run() throws {
             // A door that does not exist is refused: it would cover nothing today and, once such a door is
@@ -34,8 +36,9 @@ struct ConsentCommand: ParsableCommand {
             if let problem = scope.problem(knownDoors: doors) { throw CLIError("--scope \(self.scope): \(problem)") }
             let notice = try NoticeLibrary.notice(version: noticeVersion, language: language)
             let record = try global.database().grantConsent(
-                residentID: id, notice: notice, method: method, operator: self.operator ?? currentOperator, scope: scope.doors)
-            print("consent \(record.id) granted by \(id): notice v\(record.noticeVersion) (\(record.language), sha256 \(record.noticeSHA256.prefix(12))…), method \(record.method.rawValue), scope \(record.scope.joined(separator: ","))")
+                residentID: id, notice: notice, method: method, operator: recordedOperator(staff: self.operator),
+                scope: scope.doors)
+            print(Output.safe("consent \(record.id) granted by \(id): notice v\(record.noticeVersion) (\(record.language), sha256 \(record.noticeSHA256.prefix(12))…), method \(record.method.rawValue), scope \(record.scope.joined(separator: ","))"))
         }
     }
 
@@ -45,11 +48,13 @@ struct ConsentCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Resident id.") var id: String
         @Option(help: "How the withdrawal was requested: kiosk, paper or console.") var method: ConsentMethod = .console
-        @Option(help: "Staff member who recorded it (default: your Unix user).") var `operator`: String?
+        @Option(help: "Staff member who recorded it, recorded beside your Unix user.") var `operator`: String?
+
+        func validate() throws { try validateStaffName(self.operator) }
 
         func run() throws {
             let (record, deleted) = try global.database().withdrawConsent(
-                residentID: id, method: method, operator: self.operator ?? currentOperator)
+                residentID: id, method: method, operator: recordedOperator(staff: self.operator))
             print("consent withdrawn by \(id) (ledger entry \(record.id)); \(deleted) face template(s) deleted")
         }
     }
@@ -65,7 +70,7 @@ struct ConsentCommand: ParsableCommand {
             if json { return try Output.json(history.map(ConsentJSON.init)) }
             if history.isEmpty { print("no consent recorded for \(id)") }
             for record in history {
-                print("\(Output.time(record.time))  \(record.action.rawValue)  notice v\(record.noticeVersion)/\(record.language)  \(record.method.rawValue)  by \(record.operator)  scope \(record.scope.joined(separator: ","))")
+                print(Output.safe("\(Output.time(record.time))  \(record.action.rawValue)  notice v\(record.noticeVersion)/\(record.language)  \(record.method.rawValue)  by \(record.operator)  scope \(record.scope.joined(separator: ","))"))
             }
         }
     }

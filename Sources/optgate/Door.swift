@@ -16,7 +16,7 @@ struct DoorCommand: ParsableCommand {
 
         func run() throws {
             let response = try global.send(ControlRequest(command: .openDoor, door: door, operatorNote: note))
-            print("opened: \(response.message ?? "door released")")
+            print("opened: \(Output.safe(response.message ?? "door released"))")
         }
     }
 }
@@ -33,10 +33,17 @@ struct Status: ParsableCommand {
         if json { return try Output.json(status) }
         print("optgated \(status.version), pid \(status.pid), up since \(Output.time(status.startedAt))\(status.simulated ? ", simulated hardware" : "")")
         let face = status.face
-        print("face entry: \(face.state)\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)")
+        print("face entry: \(Output.safe(face.state))\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)")
         for door in status.doors {
             let alarms = door.alarms.isEmpty ? "none" : door.alarms.map(\.rawValue).joined(separator: ",")
-            print("door \(door.name): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")")
+            print("door \(Output.safe(door.name)): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")")
+        }
+        for service in status.services ?? [] where service.state != "running" || service.restarts > 0 {
+            let retry = service.nextAttempt.map { ", next attempt \(Output.time($0))" } ?? ""
+            print(Output.safe("service \(service.name): \(service.state), \(service.restarts) restart(s)\(retry)\(service.reason.map { ": \($0)" } ?? "")"))
+        }
+        if let storage = status.storage, storage.state != "ok" {
+            print(Output.safe("ALARM audit log not writable since \(storage.since.map(Output.time) ?? "?"): \(storage.reason ?? "unknown error"); decisions go on, \(storage.pendingEntries) entries waiting in memory, \(storage.droppedEntries) lost"))
         }
         print(status.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
@@ -54,9 +61,9 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             do {
                 let configuration = try DaemonConfiguration(contentsOf: file)
-                print("ok: \(configuration.doors.count) door(s): \(configuration.doors.map(\.name).joined(separator: ", "))")
+                print(Output.safe("ok: \(configuration.doors.count) door(s): \(configuration.doors.map(\.name).joined(separator: ", "))"))
             } catch {
-                print("\(file): \(error)")
+                print(Output.safe("\(file): \(error)"))
                 throw ExitCode(1)
             }
         }
@@ -77,7 +84,7 @@ struct Simulate: ParsableCommand {
             if let decision = response.decision {
                 print("\(decision.result.rawValue) (\(decision.reason.rawValue))\(decision.resident.map { " resident \($0)" } ?? "")")
             } else {
-                print(response.message ?? "ok")
+                print(Output.safe(response.message ?? "ok"))
             }
         }
     }

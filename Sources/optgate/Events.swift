@@ -13,6 +13,7 @@ struct EventJSON: Encodable {
     var reason: String?
     var resident: String?
     var `operator`: String?
+    var count: Int
 
     init(_ event: EventEntry) {
         seq = event.seq
@@ -23,6 +24,7 @@ struct EventJSON: Encodable {
         reason = event.reason?.rawValue
         resident = event.residentID
         self.operator = event.operator
+        count = event.count
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -36,10 +38,11 @@ struct EventJSON: Encodable {
         try container.encode(reason, forKey: .reason)
         try container.encode(resident, forKey: .resident)
         try container.encode(self.operator, forKey: .operator)
+        try container.encode(count, forKey: .count)
     }
 
     enum CodingKeys: String, CodingKey {
-        case seq, time, door, method, result, reason, resident, `operator`
+        case seq, time, door, method, result, reason, resident, `operator`, count
     }
 }
 
@@ -69,11 +72,10 @@ struct Events: ParsableCommand {
         let events = try global.database().events(since: since.flatMap(parseSince), limit: limit).map(EventJSON.init)
         if json { return try Output.json(events) }
         if csv {
-            print("seq,time,door,method,result,reason,resident,operator")
+            print("seq,time,door,method,result,reason,resident,operator,count")
             for event in events {
-                let fields = [String(event.seq), event.time, event.door, event.method, event.result, event.reason,
-                              event.resident, event.operator].map { csvField($0 ?? "") }
-                print(fields.joined(separator: ","))
+                print(Output.csv([String(event.seq), event.time, event.door, event.method, event.result, event.reason,
+                                  event.resident, event.operator, String(event.count)]))
             }
             return
         }
@@ -81,13 +83,10 @@ struct Events: ParsableCommand {
         let names = Dictionary(uniqueKeysWithValues: try global.database().residents().map { ($0.id, "\($0.displayName) (\($0.unit))") })
         for event in events {
             let who = event.resident.map { names[$0] ?? $0 } ?? event.operator ?? ""
-            print([event.time, event.door ?? "-", event.method ?? "-", event.result ?? "-", event.reason ?? "-", who]
-                .joined(separator: "  "))
+            let times = event.count == 1 ? [] : ["×\(event.count) (collapsed)"]
+            print(Output.safe(([event.time, event.door ?? "-", event.method ?? "-", event.result ?? "-", event.reason ?? "-", who] + times)
+                .joined(separator: "  ")))
         }
-    }
-
-    func csvField(_ value: String) -> String {
-        value.contains(where: { ",\"\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }
 }
 
@@ -122,8 +121,8 @@ struct AuditCommand: ParsableCommand {
                     print("\(entry.seq)  (blanked by entry \(entry.redactedBy ?? 0))")
                     continue
                 }
-                print([String(entry.seq), Output.time(time), entry.category ?? "", entry.action ?? "", entry.residentID ?? "-",
-                       entry.operator ?? "-", entry.detail ?? ""].joined(separator: "  "))
+                print(Output.safe([String(entry.seq), Output.time(time), entry.category ?? "", entry.action ?? "", entry.residentID ?? "-",
+                                   entry.operator ?? "-", entry.detail ?? ""].joined(separator: "  ")))
             }
         }
     }
@@ -131,7 +130,16 @@ struct AuditCommand: ParsableCommand {
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Blank access events older than the retention period now.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Retention in days.") var olderThanDays = 180
+        @Option(help: "Retention in days (\(Self.allowedDays.lowerBound)–\(Self.allowedDays.upperBound)).") var olderThanDays = 180
+
+        /// The same range as `retention.accessEventDays`: 0 would blank every event at once.
+        static let allowedDays = 1...3650
+
+        func validate() throws {
+            guard Self.allowedDays.contains(olderThanDays) else {
+                throw ValidationError("Please give --older-than-days from \(Self.allowedDays.lowerBound) to \(Self.allowedDays.upperBound).")
+            }
+        }
 
         func run() throws {
             let count = try global.database().purgeEvents(olderThanDays: olderThanDays, operator: currentOperator)

@@ -135,7 +135,7 @@ struct FaceCommand: ParsableCommand {
                     shown = progress.state
                     switch progress.state {
                     case .enrolled:
-                        print(progress.message)
+                        print(Output.safe(progress.message))
                         return
                     case .refused:
                         throw CLIError(progress.message)
@@ -209,10 +209,10 @@ struct FaceCommand: ParsableCommand {
                 switch (embedding(fields[0]), embedding(fields[1])) {
                 case (.success(let a), .success(let b)):
                     let distance = engine.distance(a, b)
-                    print("\(fields[0]),\(fields[1]),\(String(format: "%.4f", distance)),\(distance < engine.threshold ? "yes" : "no")")
+                    print(Output.csv([fields[0], fields[1], String(format: "%.4f", distance), distance < engine.threshold ? "yes" : "no"]))
                 case (.failure(let error), _), (_, .failure(let error)):
                     FileHandle.standardError.write(Data("\(error)\n".utf8))
-                    print("\(fields[0]),\(fields[1]),,error")
+                    print(Output.csv([fields[0], fields[1], nil, "error"]))
                     failures += 1
                 }
             }

@@ -24,6 +24,10 @@ struct Optgate: ParsableCommand {
     /// Accepts the global options before the subcommand too (`optgate --state-dir DIR status`):
     /// they are moved behind it, where every subcommand's `GlobalOptions` parses them.
     static func main() {
+        // Before any file is created (optgate init, the first write): nothing world-readable. The CLI holds
+        // the device key too, so it dumps no core either.
+        ProcessHygiene.restrictFileCreation()
+        ProcessHygiene.forbidCoreDumps()
         var arguments = Array(CommandLine.arguments.dropFirst())
         var globals: [String] = []
         while let first = arguments.first, first.hasPrefix("--state-dir") || first.hasPrefix("--socket") {

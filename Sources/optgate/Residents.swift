@@ -81,7 +81,7 @@ struct ResidentCommand: ParsableCommand {
                 let credentials = [resident.cards.isEmpty ? nil : "cards \(resident.cards.map { "…\($0)" }.joined(separator: ","))",
                                    resident.hasPIN ? "PIN" : nil,
                                    resident.faceTemplates > 0 ? "face ×\(resident.faceTemplates)" : nil].compactMap { $0 }
-                print("\(resident.id)  \(resident.unit)  \(resident.displayName)  \(credentials.joined(separator: "; "))")
+                print(Output.safe("\(resident.id)  \(resident.unit)  \(resident.displayName)  \(credentials.joined(separator: "; "))"))
             }
         }
     }
@@ -96,8 +96,8 @@ struct ResidentCommand: ParsableCommand {
             let resident = try global.database().resident(id)
             if json { return try Output.json(ResidentJSON(resident)) }
             print("id:            \(resident.id)")
-            print("name:          \(resident.displayName)")
-            print("unit:          \(resident.unit)")
+            print("name:          \(Output.safe(resident.displayName))")
+            print("unit:          \(Output.safe(resident.unit))")
             print("valid until:   \(resident.validUntil.map(Output.time) ?? "open-ended")")
             print("cards:         \(resident.cards.isEmpty ? "none" : resident.cards.map { "…\($0)" }.joined(separator: ", "))")
             print("PIN:           \(resident.hasPIN ? "set" : "not set")")

@@ -56,6 +56,23 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The operator recorded for a change: always the Unix user (`currentOperator`), with the staff member named by
+/// `--operator` beside it, never instead of it: `unix:alice; staff: Wang Li`.
+func recordedOperator(staff: String?) -> String {
+    guard let staff else { return currentOperator }
+    return "\(currentOperator); staff: \(staff.trimmingCharacters(in: .whitespaces))"
+}
+
+/// Checks an `--operator` name: a name, not a place to hide text from the ledger's readers.
+func validateStaffName(_ staff: String?) throws {
+    guard let staff else { return }
+    let trimmed = staff.trimmingCharacters(in: .whitespaces)
+    if trimmed.isEmpty || trimmed.count > 100 { throw ValidationError("Please give --operator as a name of 1 to 100 characters.") }
+    if DisplayText.terminal(trimmed) != trimmed || trimmed.contains(";") {
+        throw ValidationError("Please give --operator without control characters or semicolons.")
+    }
+}
+
 /// The operator recorded for changes made from this shell: the Unix user (and the sudo caller).
 var currentOperator: String {
     let uid = geteuid()
@@ -66,6 +83,15 @@ var currentOperator: String {
 }
 
 enum Output {
+    /// Text from the store or the daemon, as it may be shown on a terminal (escape sequences, newlines and
+    /// bidirectional overrides made visible; `DisplayText.terminal`).
+    static func safe(_ text: String) -> String { DisplayText.terminal(text) }
+
+    /// One CSV record of `fields` (`DisplayText.csvField`: no formulas, no control characters).
+    static func csv(_ fields: [String?]) -> String {
+        fields.map { DisplayText.csvField($0 ?? "") }.joined(separator: ",")
+    }
+
     static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -34,6 +34,8 @@ struct Optgated: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        ProcessHygiene.restrictFileCreation()
+        let hygieneProblem = ProcessHygiene.forbidCoreDumps()
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -41,6 +43,7 @@ struct Optgated: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "optgated")
+        if let hygieneProblem { logger.warning("core dumps could not be turned off", metadata: ["reason": "\(hygieneProblem)"]) }
         let stateDirectory = stateDir ?? ProcessInfo.processInfo.environment["OPTGATE_STATE_DIR"] ?? "/var/lib/optgate"
 
         let configuration: DaemonConfiguration
@@ -82,8 +85,9 @@ struct Optgated: AsyncParsableCommand {
         let simulated = hardwareDoors.isEmpty
 
         let faceStatus = Locked(FaceStatus())
+        let health = HealthBoard()
         let gate = GateService(configuration: configuration, database: database, relays: relays, clock: ContinuousClock(),
-                               logger: logger, simulated: simulated, faceStatus: faceStatus)
+                               logger: logger, simulated: simulated, faceStatus: faceStatus, health: health)
         var doorInputs: [GPIODoorInputs] = []
         for door in hardwareDoors {
             guard let gpio = door.gpio, !gpio.inputs.isEmpty else { continue }
@@ -124,10 +128,17 @@ struct Optgated: AsyncParsableCommand {
         }
         // Started in this order, shut down in reverse: notify (STOPPING=1) first, the gate (relays to
         // their safe level, "daemon.stop" recorded) last.
+        // Camera, readers and door inputs are supervised: one that ends or fails is restarted with back-off
+        // and shown by `optgate status`; it never ends the group, so card/PIN decisions and the watchdog go on.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gate), .init(service: control), .init(service: reload)]
-        services += doorInputs.map { .init(service: $0) }
-        if let recognition { services.append(.init(service: recognition)) }
-        services += readers.map { .init(service: $0) }
+        services += doorInputs.map { .init(service: SupervisedService(name: "inputs \($0.door)", service: $0, health: health, logger: logger)) }
+        if let recognition {
+            services.append(.init(service: SupervisedService(name: "recognition", service: recognition, health: health, logger: logger) {
+                reason, delay in
+                faceStatus.value.state = "disabled: \(reason); retrying in \(delay.components.seconds) s"
+            }))
+        }
+        services += readers.map { .init(service: SupervisedService(name: $0.name, service: $0.service, health: health, logger: logger)) }
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(
@@ -171,18 +182,22 @@ struct Optgated: AsyncParsableCommand {
 
     /// One service per configured reader, each on its own thread. Readers are hot-pluggable: a device or
     /// pcscd that is not there yet is logged and retried by the reader, never a reason to refuse startup.
-    func makeReaders(_ configuration: DaemonConfiguration, gate: GateService<ContinuousClock>, logger: Logger) -> [any Service] {
-        configuration.readers.map { reader -> any Service in
-            let sink: ReaderSink = { gate.submit($0) }
+    func makeReaders(_ configuration: DaemonConfiguration, gate: GateService<ContinuousClock>,
+                     logger: Logger) -> [(name: String, service: any Service)] {
+        configuration.readers.enumerated().map { index, reader -> (name: String, service: any Service) in
+            let name = "reader \(index) \(reader.kind.rawValue) \(reader.door)"
+            // A reader typing cards faster than people present them (a BadUSB wedge) is throttled here.
+            let floodGuard = ReaderFloodGuard(reader: name, logger: logger)
+            let sink = floodGuard.guarding { gate.submit($0) }
             switch reader.kind {
             case .keypad:
-                return EvdevReader(door: reader.door, devicePath: reader.device ?? "", role: .keypad, logger: logger, sink: sink)
+                return (name, EvdevReader(door: reader.door, devicePath: reader.device ?? "", role: .keypad, logger: logger, sink: sink))
             case .wedge:
-                return EvdevReader(door: reader.door, devicePath: reader.device ?? "", role: .wedge(reader.wedge), logger: logger,
-                                   sink: sink)
+                return (name, EvdevReader(door: reader.door, devicePath: reader.device ?? "", role: .wedge(reader.wedge),
+                                          floodGuard: floodGuard, logger: logger, sink: sink))
             case .pcsc:
-                return PCSCReader(door: reader.door, readerFilter: reader.reader, holdoff: reader.debounce, logger: logger,
-                                  sink: sink)
+                return (name, PCSCReader(door: reader.door, readerFilter: reader.reader, holdoff: reader.debounce,
+                                         floodGuard: floodGuard, logger: logger, sink: sink))
             }
         }
     }

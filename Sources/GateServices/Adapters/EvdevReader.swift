@@ -30,14 +30,17 @@ public final class EvdevReader: Service, Sendable {
     let backoff: ReaderBackoff
     let logger: Logger
     let sink: ReaderSink
+    let floodGuard: ReaderFloodGuard?
     private let thread: ServiceThread
 
     /// - Parameters:
     ///   - exclusive: grab the device with `EVIOCGRAB` (always in the daemon; tests that replay a
     ///     recorded stream through a FIFO turn it off, a FIFO cannot be grabbed).
+    ///   - floodGuard: rate-limits the log lines of refused wedge entries (the sink applies it to cards and keys).
     ///   - sink: receives every key or card, from the reader's thread.
     public init(door: String, devicePath: String, role: Role, exclusive: Bool = true, backoff: ReaderBackoff = ReaderBackoff(),
-                logger: Logger, sink: @escaping ReaderSink) {
+                floodGuard: ReaderFloodGuard? = nil, logger: Logger, sink: @escaping ReaderSink) {
+        self.floodGuard = floodGuard
         self.door = door
         self.devicePath = devicePath
         self.role = role
@@ -127,7 +130,9 @@ public final class EvdevReader: Service, Sendable {
                 logger.debug("wedge reader read a card", metadata: ["card": "\(uid)"])
                 sink(.card(door: door, uid: uid))
             case .rejected(let reason):
-                logger.notice("wedge reader entry refused", metadata: ["reason": "\(reason)"])
+                if floodGuard?.admitMalformed() ?? true {
+                    logger.notice("wedge reader entry refused", metadata: ["reason": "\(reason)"])
+                }
             case .none?, nil:
                 break
             }

@@ -24,13 +24,16 @@ public final class PCSCReader: Service, Sendable {
     let backoff: ReaderBackoff
     let logger: Logger
     let sink: ReaderSink
+    let floodGuard: ReaderFloodGuard?
     private let thread: ServiceThread
 
     static let pnpReader = #"\\?PnP?\Notification"#
     static let getUID: [UInt8] = [0xFF, 0xCA, 0x00, 0x00, 0x00]
 
+    /// - Parameter floodGuard: rate-limits the log lines of unreadable cards (the sink applies it to cards).
     public init(door: String, readerFilter: String?, holdoff: Duration = .seconds(2), backoff: ReaderBackoff = ReaderBackoff(),
-                logger: Logger, sink: @escaping ReaderSink) {
+                floodGuard: ReaderFloodGuard? = nil, logger: Logger, sink: @escaping ReaderSink) {
+        self.floodGuard = floodGuard
         self.door = door
         self.readerFilter = readerFilter
         self.holdoff = holdoff
@@ -149,10 +152,12 @@ public final class PCSCReader: Service, Sendable {
                         logger.debug("PC/SC card read", metadata: ["reader.name": "\(name)", "card": "\(uid)"])
                         sink(.card(door: door, uid: uid))
                     }
-                case .failure(let error):
+                case .failure(let error) where floodGuard?.admitMalformed() ?? true:
                     logger.notice("a card was presented but its UID could not be read", metadata: [
                         "reader.name": "\(name)", "error": "\(error)",
                     ])
+                case .failure:
+                    break
                 }
             }
         }

@@ -26,6 +26,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         case stall(Duration)
         case tick
         case purge
+        /// Once a second: close flood windows, retry audit entries waiting for the store.
+        case maintenance
     }
 
     /// The configuration in force; replaced by `reload`.
@@ -43,10 +45,17 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let storeQueue = DispatchQueue(label: "optgate.store")
     private let progress = Locked<UInt64>(0)
     private let credentialGrantObservers = Locked<[@Sendable (CredentialGrant) -> Void]>([])
+    let health: HealthBoard
+    private let journal: AuditJournal
+    private let denials: Locked<DenialCollapser<DenialKey, C.Instant>>
 
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
-                logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus())) {
+                logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus()),
+                health: HealthBoard = HealthBoard()) {
         self.faceStatus = faceStatus
+        self.health = health
+        journal = AuditJournal(database: database, health: health, logger: logger)
+        denials = Locked(DenialCollapser(rules: .init(window: .seconds(60), individually: 20)))
         settings = Locked(configuration)
         self.database = database
         self.relays = relays
@@ -120,6 +129,12 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                     try? await clock.sleep(for: .seconds(86_400))
                 }
             }
+            group.addTask { [continuation, clock] in
+                while !Task.isCancelled {
+                    try? await clock.sleep(for: .seconds(1))
+                    continuation.yield(.maintenance)
+                }
+            }
             for await event in events.cancelOnGracefulShutdown() {
                 await handle(event, doors: &doors)
                 let now = clock.now
@@ -135,6 +150,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             group.cancelAll()
         }
         continuation.finish()
+        await recordCollapsedDenials(all: true)
         for unit in doors.values {
             try? unit.relay.set(energized: unit.safeLevel)
             logger.info("relay released to its safe level", metadata: ["door.id": "\(unit.configuration.name)"])
@@ -155,6 +171,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             }
         case .purge:
             await purge()
+        case .maintenance:
+            await recordCollapsedDenials(all: false)
+            _ = await offload { [journal] in journal.retry() }
         case .heartbeat(let token):
             progress.value = token
         case .stall(let duration):
@@ -304,6 +323,10 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
 
     private func log(_ decision: AccessDecision, method: AccessMethod?, door: String, operator op: String? = nil,
                      category: AuditCategory = .access, detail: [String: String] = [:]) async {
+        if decision.result == .denied, DenialKey.collapsible.contains(decision.reason),
+           denials.withLockedValue({ $0.admit(DenialKey(door: door, method: method, reason: decision.reason), at: clock.now) }) == .collapse {
+            return
+        }
         let message: Logger.Message = decision.reason == .noMatch ? "face: no match" : category == .alarm ? "door alarm" : "access decision"
         logger.info(
             message,
@@ -320,9 +343,31 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         ))
     }
 
+    /// Writes an audit entry through the journal, which holds it in memory while the store refuses writes.
     private func record(_ record: AuditRecord) async {
-        if case .failure(let error) = await offload({ try self.database.record(record) }) {
-            logger.critical("could not write the audit log", metadata: ["error": "\(error)", "audit.action": "\(record.action)"])
+        _ = await offload { [journal] in journal.append(record) }
+    }
+
+    /// Writes one counted entry per closed flood window (`DenialCollapser`); `all` at shutdown.
+    private func recordCollapsedDenials(all: Bool) async {
+        let now = clock.now
+        let closed = denials.withLockedValue { all ? $0.closeAll() : $0.closeWindows(at: now) }
+        health.updateStorage { $0.collapsedDenials = denials.value.pendingCollapsed }
+        let wallNow = WallTime.current()
+        for window in closed {
+            let age = window.windowStart.duration(to: now)
+            let start = WallTime(millisecondsSince1970: wallNow.millisecondsSince1970 - age.components.seconds * 1000
+                                 - age.components.attoseconds / 1_000_000_000_000_000)
+            logger.notice("repeated denials collapsed into one entry", metadata: [
+                "door.id": "\(window.key.door)", "decision.reason": "\(window.key.reason.rawValue)", "denials.count": "\(window.count)",
+            ])
+            await record(AuditRecord(
+                time: wallNow, category: .access, action: "access.denied.collapsed", door: window.key.door, method: window.key.method,
+                result: .denied, reason: window.key.reason,
+                detail: ["count": String(window.count), "recordedIndividually": String(window.recorded),
+                         "windowStartMs": String(start.millisecondsSince1970),
+                         "windowSeconds": String(denials.value.rules.window.components.seconds)]
+            ))
         }
     }
 
@@ -361,7 +406,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         }
         return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
                             face: faceStatus.value,
-                            doors: doorStatus, counts: counts)
+                            doors: doorStatus, counts: counts, services: health.serviceStates, storage: health.storage)
     }
 
     /// Runs blocking store work on the store queue, off the cooperative thread pool.
@@ -370,6 +415,17 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             storeQueue.async { continuation.resume(returning: Result { try work() }) }
         }
     }
+}
+
+/// What repeated denials are counted by: one flood window per door, method and reason.
+struct DenialKey: Sendable, Hashable {
+    var door: String
+    var method: AccessMethod?
+    var reason: DecisionReason
+
+    /// Denials that an outsider can repeat at will (unknown cards, wrong or malformed PINs, strangers'
+    /// faces, a locked keypad); a resident's own denials (expired, method disabled) are always recorded.
+    static let collapsible: Set<DecisionReason> = [.unknownCard, .unknownPin, .noMatch, .lockedOut, .pinTooShort, .pinTooLong]
 }
 
 extension DecisionReason {
@@ -397,5 +453,10 @@ public final class Locked<Value: Sendable>: @unchecked Sendable {
     public var value: Value {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
+    }
+
+    /// Reads and changes the value under one acquisition of the lock.
+    public func withLockedValue<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        try lock.withLock { try body(&stored) }
     }
 }

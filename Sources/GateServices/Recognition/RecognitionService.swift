@@ -66,8 +66,12 @@ where C.Duration == Duration, C.Instant: Sendable {
         gate.observeCredentialGrants { [weak self] grant in self?.credentialGranted(grant) }
     }
 
+    /// - Throws: `FrameSourceError` when the frame source cannot be opened: the service ends and its
+    ///   supervisor (`SupervisedService`) retries later; the daemon and card and PIN entry go on.
     public func run() async throws {
-        await thread.run { [self] stopping in pipeline(stopping) }
+        let failure = Locked<FrameSourceError?>(nil)
+        await thread.run { [self] stopping in failure.value = pipeline(stopping) }
+        if let failure = failure.value { throw failure }
         logger.info("face recognition stopped")
     }
 
@@ -242,7 +246,8 @@ where C.Duration == Duration, C.Instant: Sendable {
         return index
     }
 
-    private func pipeline(_ stopping: Locked<Bool>) {
+    /// - Returns: why the pipeline could not start, or `nil` when it ran until stopped.
+    private func pipeline(_ stopping: Locked<Bool>) -> FrameSourceError? {
         let source: any FrameSource
         let decoder: JPEGDecoder
         do {
@@ -251,7 +256,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         } catch {
             logger.error("camera unavailable; face entry off, card and PIN unaffected", metadata: ["error": "\(error)"])
             status.value.state = "disabled: \(error)"
-            return
+            return FrameSourceError("camera unavailable: \(error)")
         }
         let clock = ContinuousClock()
         var aggregator = MatchAggregator<ContinuousClock.Instant>(rules: engine.matchRules)
@@ -300,6 +305,7 @@ where C.Duration == Duration, C.Instant: Sendable {
                 gate.submit(.face(door: door, residentID: nil))
             }
         }
+        return nil
     }
 
     /// - Returns: the frame as BGR, or `nil` when it cannot be decoded (counted as skipped, never fatal).

@@ -69,6 +69,8 @@ public struct EventEntry: Sendable, Hashable, Codable {
     public var residentID: String?
     public var `operator`: String?
     public var action: String
+    /// How many decisions the entry stands for: 1, or the count of an `access.denied.collapsed` entry.
+    public var count: Int = 1
 }
 
 /// An audit entry as `optgate audit list` shows it; redacted entries carry only their seq.

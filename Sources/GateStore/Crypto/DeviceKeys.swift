@@ -6,12 +6,15 @@ import Glibc
 ///
 /// A copy of the database alone does not reveal card UIDs or PINs, cannot decrypt face templates and
 /// cannot be used to forge audit entries. Each purpose gets its own HKDF-derived key.
+///
+/// The derived keys live on locked pages that are left out of core dumps and zeroed when released
+/// (`SecretBytes`); the master secret is zeroed as soon as the keys are derived from it.
 public struct DeviceKeys: Sendable {
     // Raw bytes: `SymmetricKey` is not `Sendable` in swift-crypto 3.
-    private let cardUIDBytes: [UInt8]
-    private let pinLookupBytes: [UInt8]
-    private let templateBytes: [UInt8]
-    private let auditBytes: [UInt8]
+    private let cardUIDBytes: SecretBytes
+    private let pinLookupBytes: SecretBytes
+    private let templateBytes: SecretBytes
+    private let auditBytes: SecretBytes
 
     var cardUID: SymmetricKey { SymmetricKey(data: cardUIDBytes) }
     var pinLookup: SymmetricKey { SymmetricKey(data: pinLookupBytes) }
@@ -19,13 +22,14 @@ public struct DeviceKeys: Sendable {
     var audit: SymmetricKey { SymmetricKey(data: auditBytes) }
 
     init(master: SymmetricKey) {
-        func derive(_ label: String) -> [UInt8] {
-            HKDF<SHA256>.deriveKey(
+        func derive(_ label: String) -> SecretBytes {
+            // The derived `SymmetricKey` zeroes its own storage when released.
+            SecretBytes(copying: HKDF<SHA256>.deriveKey(
                 inputKeyMaterial: master,
                 salt: Array("optgate".utf8),
                 info: Array(label.utf8),
                 outputByteCount: 32
-            ).withUnsafeBytes { Array($0) }
+            ))
         }
         cardUIDBytes = derive("card-uid v1")
         pinLookupBytes = derive("pin-lookup v1")
@@ -42,6 +46,7 @@ public struct DeviceKeys: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         try makeDirectory(directory, mode: 0o750)
         var bytes = [UInt8](repeating: 0, count: 32)
+        defer { bytes.zeroize() }
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
         let temporary = "\(path).\(getpid()).tmp"
@@ -60,12 +65,13 @@ public struct DeviceKeys: Sendable {
     }
 
     private static func read(_ path: String) throws(GateStoreError) -> SymmetricKey? {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard var data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: path) {
                 throw .keyFile(path: path, reason: "it exists but cannot be read (check its owner and mode)")
             }
             return nil
         }
+        defer { data.zeroize() }
         guard data.count == 32 else {
             throw .keyFile(path: path, reason: "it holds \(data.count) bytes instead of 32; restore it from backup")
         }

@@ -34,10 +34,16 @@ extension GateDatabase {
                     seq: row["seq"], time: WallTime(millisecondsSince1970: row["time"]), door: row["door"],
                     method: method.flatMap(AccessMethod.init(rawValue:)), result: result.flatMap(AccessResult.init(rawValue:)),
                     reason: reason.flatMap(DecisionReason.init(rawValue:)), residentID: row["residentId"],
-                    operator: row["operator"], action: row["action"]
+                    operator: row["operator"], action: row["action"], count: Self.decisionCount(row)
                 )
             }
         }
+    }
+
+    /// 1 for an ordinary event; for an `access.denied.collapsed` entry, the denials it counts.
+    static func decisionCount(_ row: Row) -> Int {
+        guard (row["action"] as String?) == "access.denied.collapsed" else { return 1 }
+        return Fields(row: row).detailValues["count"].flatMap(Int.init) ?? 1
     }
 
     /// Audit entries, oldest first, redacted ones included as bare seqs.
