@@ -78,7 +78,16 @@ struct GuessingBudgetReport {
         return lines
     }
 
-    private func count(_ value: Int) -> String { value.formatted(.number.grouping(.automatic)) }
+    /// Thousands grouped with commas, whatever the locale (the output is read and tested as text).
+    private func count(_ value: Int) -> String {
+        var digits = String(value)
+        var grouped = ""
+        while digits.count > 3 {
+            grouped = "," + digits.suffix(3) + grouped
+            digits.removeLast(3)
+        }
+        return digits + grouped
+    }
 
     private func span(_ duration: Duration) -> String {
         let seconds = Int(duration.components.seconds)

@@ -266,9 +266,10 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             // Several residents share this PIN: nobody is let in on it, and the manager is told.
             logger.warning("a PIN typed at the keypad belongs to several residents; none was let in",
                            metadata: ["door.id": "\(door)", "pin.holders": "\(count)"])
-            await record(AuditRecord(time: .current(), category: .alarm, action: "pin.ambiguous", door: door, method: .pin,
-                                     result: .denied, reason: .ambiguousPin, detail: ["holders": "\(count)"]))
             let decision = AccessDecision(result: .denied, reason: .ambiguousPin)
+            await log(decision, method: .pin, door: door)
+            await record(AuditRecord(time: .current(), category: .alarm, action: "pin.ambiguous", door: door, method: .pin,
+                                     result: .alarm, reason: .ambiguousPin, detail: ["holders": "\(count)"]))
             await finishCharge(scopes, started: started, refundTo: nil, door: door)
             return decision
         case .failure(let error):
