@@ -49,7 +49,7 @@ struct GuessingBudgetReport {
         let rules = configuration.lockout
         let entry = configuration.pinEntry
         let pinDoors = configuration.doors.filter { $0.methods.contains(.pin) }
-        guard !pinDoors.isEmpty else { return ["PIN guessing: no door accepts PIN."] }
+        guard !pinDoors.isEmpty else { return [] }  // no keypad, nothing to guess
         let perKeypad = GuessBudget.maximumGuesses(rules: rules, limit: rules.failures)
         let perDoor = GuessBudget.maximumGuesses(rules: rules, limit: rules.doorFailures)
         let perGate = pinDoors.map { door in
