@@ -25,7 +25,7 @@ public struct PinStrength: Sendable, Hashable {
         if Set(digits).count == 1 { return "all digits are the same" }
         let steps = Set(zip(digits, digits.dropFirst()).map { ($1 - $0 + 10) % 10 })
         if steps == [1] || steps == [9] { return "the digits form a sequence" }
-        for length in 1...(digits.count / 2) where digits.count % length == 0 {
+        for length in stride(from: 1, through: digits.count / 2, by: 1) where digits.count % length == 0 {
             let pattern = Array(digits.prefix(length))
             if (0..<digits.count).allSatisfy({ digits[$0] == pattern[$0 % length] }) { return "the digits repeat a pattern" }
         }
