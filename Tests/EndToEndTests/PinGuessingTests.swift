@@ -89,6 +89,9 @@ import Testing
         #expect(gate.simulate("pin", "--unit", "999999", "246813") == "denied (unknownPin)", "a unit nobody lives in")
         #expect(!gate.simulate("pin", "975310").contains("granted"), "a PIN alone is only a unit code waiting for #")
         #expect(gate.simulate("keys", "*").hasPrefix("door main"))
+        // Those PINs have no lookup tag: a PIN-only keypad could not find them, and config check says so.
+        let pinOnly = gate.run(["config", "check", try config(gate, #"{"keypad": {"mode": "pin"}}"#)])
+        #expect(pinOnly.stdout.contains("warning: 3 PIN(s) were set for unit + PIN keypads"), "\(pinOnly.stdout)")
     }
 
     @Test func trivialPinsAndTheUnitCodeAreRefusedAndPinSetIsNoOracle() throws {
