@@ -7,7 +7,6 @@ public enum GateStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case cardAlreadyEnrolled(last4: String)
     case cardNotFound(residentID: String, last4: String)
     case invalidPIN(String)
-    case pinUnavailable
     case noActiveConsent(residentID: String)
     case consentAlreadyActive(residentID: String)
     case unknownNoticeVersion(String, available: [String])
@@ -31,8 +30,6 @@ public enum GateStoreError: Error, Sendable, Equatable, CustomStringConvertible 
             "Resident \(residentID) has no card ending in \(last4)."
         case .invalidPIN(let reason):
             "The PIN was refused: \(reason)."
-        case .pinUnavailable:
-            "That PIN cannot be used; please choose another."
         case .noActiveConsent(let id):
             "Resident \(id) has no active face-recognition consent; record consent first (optgate consent grant)."
         case .consentAlreadyActive(let id):

@@ -132,6 +132,28 @@ enum Migrations {
                 BEGIN UPDATE faceIndexVersion SET version = version + 1 WHERE id = 1; END;
                 """)
         }
+        migrator.registerMigration("pin-guess-limits") { db in
+            // PINs need no longer be unique (unit + PIN mode checks one household; PIN-only mode denies a
+            // PIN several residents share as ambiguous), and unit + PIN mode keeps no lookup tag at all.
+            // Wrong-PIN counters per keypad and per door survive restarts and watchdog kills.
+            try db.execute(sql: """
+                CREATE TABLE pinNew (
+                    residentId TEXT PRIMARY KEY NOT NULL REFERENCES resident(id) ON DELETE CASCADE,
+                    lookupTag BLOB,
+                    hash TEXT NOT NULL,
+                    createdAt INTEGER NOT NULL
+                ) STRICT;
+                INSERT INTO pinNew (residentId, lookupTag, hash, createdAt) SELECT residentId, lookupTag, hash, createdAt FROM pin;
+                DROP TABLE pin;
+                ALTER TABLE pinNew RENAME TO pin;
+                CREATE INDEX pin_lookup ON pin(lookupTag);
+
+                CREATE TABLE pinGuessCounter (
+                    scope TEXT PRIMARY KEY NOT NULL,
+                    state TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

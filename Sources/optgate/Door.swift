@@ -57,15 +57,20 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a daemon configuration file.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Configuration file.") var file: String
+        @Option(help: "Assume this many PIN holders (one per unit) for the guessing budget instead of counting the database's.")
+        var residents: Int?
 
         func run() throws {
+            let configuration: DaemonConfiguration
             do {
-                let configuration = try DaemonConfiguration(contentsOf: file)
+                configuration = try DaemonConfiguration(contentsOf: file)
                 print(Output.safe("ok: \(configuration.doors.count) door(s): \(configuration.doors.map(\.name).joined(separator: ", "))"))
             } catch {
                 print(Output.safe("\(file): \(error)"))
                 throw ExitCode(1)
             }
+            let report = GuessingBudgetReport(configuration: configuration, stateDirectory: global.stateDirectory, assumedHolders: residents)
+            for line in report.lines { print(line) }
         }
     }
 }
@@ -97,10 +102,17 @@ struct Simulate: ParsableCommand {
     }
 
     struct Pin: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Type digits and # on the keypad.")
+        static let configuration = CommandConfiguration(abstract: "Type digits and # on the keypad (with --unit: the unit code, #, the digits, #).")
         @OptionGroup var target: Target
+        @Option(help: "Unit code typed first, then #, for unit + PIN keypads.") var unit: String?
         @Argument(help: "Digits.") var digits: String
-        func run() throws { try target.send(.pin(digits: digits)) }
+        func run() throws {
+            if let unit {
+                guard !unit.isEmpty, unit.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw CLIError("a unit code is digits only") }
+                return try target.send(.keys("\(unit)#\(digits)#"))
+            }
+            try target.send(.pin(digits: digits))
+        }
     }
 
     struct Keys: ParsableCommand {

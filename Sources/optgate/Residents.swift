@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GateCore
+import GateServices
 import GateStore
 
 struct Init: ParsableCommand {
@@ -169,12 +170,22 @@ struct PinCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Resident id.") var id: String
 
+        @Option(help: "The daemon's configuration, for its PIN rules and keypad mode (default: /etc/optgate/optgated.json when it exists, else built-in defaults).")
+        var config: String?
+
         func run() throws {
-            if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("PIN (4–8 digits): ".utf8)) }
-            guard let line = readLine(strippingNewline: true), let pin = PIN(line.trimmingCharacters(in: .whitespaces)) else {
-                throw CLIError("a PIN is 4 to 8 digits, given on standard input")
+            let configuration = try DaemonConfiguration.forCLI(config)
+            let strength = configuration.pinStrength
+            if isatty(STDIN_FILENO) != 0 {
+                FileHandle.standardError.write(Data("PIN (\(strength.minimumDigits)–\(strength.maximumDigits) digits): ".utf8))
             }
-            try global.database().setPIN(residentID: id, pin: pin, operator: currentOperator)
+            guard let line = readLine(strippingNewline: true), let pin = PIN(line.trimmingCharacters(in: .whitespaces)) else {
+                throw CLIError("a PIN is digits only, given on standard input")
+            }
+            // Unit + PIN keypads check one household's slow hashes and need no lookup tag; without one, a
+            // stolen database and key cannot test PINs at HMAC speed.
+            try global.database().setPIN(residentID: id, pin: pin, strength: strength,
+                                         lookupTag: configuration.pinEntry.mode == .pin, operator: currentOperator)
             print("PIN set for \(id)")
         }
     }

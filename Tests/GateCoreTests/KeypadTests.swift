@@ -53,37 +53,6 @@ import Testing
     }
 }
 
-@Suite struct LockoutTests {
-    var lockout = Lockout<T>(rules: LockoutRules(maximumFailures: 5, window: .seconds(60), duration: .seconds(60)))
-
-    @Test mutating func fiveFailuresWithinTheWindowLockForTheDuration() {
-        for second in 0..<4 {
-            let failed = lockout.recordFailure(at: .at(Double(second)))
-            #expect(!failed)
-        }
-        let r55 = lockout.recordFailure(at: .at(4))
-        #expect(r55)
-        #expect(lockout.isLocked(at: .at(4)))
-        #expect(lockout.isLocked(at: .at(63.9)))
-        #expect(!lockout.isLocked(at: .at(64)))
-    }
-
-    @Test mutating func failuresOutsideTheWindowDoNotCount() {
-        for second in [0.0, 20, 40, 61, 70] {
-            let failed = lockout.recordFailure(at: .at(second))
-            #expect(!failed)
-        }
-        #expect(!lockout.isLocked(at: .at(70)))
-    }
-
-    @Test mutating func aCorrectPinResetsTheCount() {
-        for second in 0..<4 { _ = lockout.recordFailure(at: .at(Double(second))) }
-        lockout.recordSuccess()
-        let r69 = lockout.recordFailure(at: .at(5))
-        #expect(!r69)
-    }
-}
-
 @Suite struct AccessPolicyTests {
     let door = DoorPolicy(name: "main", methods: [.card, .pin, .face])
     let now = WallTime(millisecondsSince1970: 1_800_000_000_000)

@@ -18,7 +18,7 @@ final class Submissions: @unchecked Sendable {
     }
 
     var keys: [KeypadKey] {
-        lock.withLock { inputs.compactMap { if case .key(_, let key) = $0 { key } else { nil } } }
+        lock.withLock { inputs.compactMap { if case .key(_, let key, _) = $0 { key } else { nil } } }
     }
 
     func eventually(within seconds: Double, _ condition: (Submissions) -> Bool) -> Bool {

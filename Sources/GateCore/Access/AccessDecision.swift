@@ -26,6 +26,8 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case expired
     /// The keypad is locked out after too many wrong PINs.
     case lockedOut
+    /// The PIN belongs to several residents, so it cannot say who came in; nobody is let in on it.
+    case ambiguousPin
     /// Fewer digits than the minimum PIN length were submitted.
     case pinTooShort
     /// More digits than the maximum PIN length were typed.

@@ -32,25 +32,38 @@ public struct PIN: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     public var debugDescription: String { description }
 }
 
+/// How a resident identifies themself at the keypad.
+public enum KeypadMode: String, Sendable, Hashable, CaseIterable {
+    /// The unit code, `#`, the PIN, `#`: only that unit's residents' PINs are checked, so a guess targets
+    /// one household and PINs need not be unique.
+    case unitPin
+    /// The PIN alone, `#`: a guess wins if it matches any resident's PIN.
+    case pin
+}
+
 /// Limits of PIN entry.
 public struct PinEntryRules: Sendable, Hashable {
     public var minimumDigits: Int
     public var maximumDigits: Int
     /// Typed digits are discarded when no key follows within this time.
     public var interDigitTimeout: Duration
+    public var mode: KeypadMode
+    /// The longest unit code (`unitPin` mode).
+    public static let maximumUnitDigits = 12
 
-    public init(minimumDigits: Int = 4, maximumDigits: Int = 8, interDigitTimeout: Duration = .seconds(5)) {
+    public init(minimumDigits: Int = 6, maximumDigits: Int = 12, interDigitTimeout: Duration = .seconds(5), mode: KeypadMode = .pin) {
         self.minimumDigits = minimumDigits
         self.maximumDigits = maximumDigits
         self.interDigitTimeout = interDigitTimeout
+        self.mode = mode
     }
 }
 
 /// What the keypad controller must do after a key or a tick.
 public enum PinEntryAction: Sendable, Hashable {
     case none
-    /// A complete PIN was submitted: check it.
-    case submit(PIN)
+    /// A complete PIN was submitted: check it (against the residents of `unit` in `unitPin` mode).
+    case submit(PIN, unit: String? = nil)
     /// The entry was rejected before any lookup.
     case reject(DecisionReason)
     /// Digits were discarded after the inter-digit timeout.
@@ -58,10 +71,14 @@ public enum PinEntryAction: Sendable, Hashable {
 }
 
 /// Collects digits into a PIN: `#` submits, `*` clears, silence past the inter-digit timeout discards.
+///
+/// In `unitPin` mode the first `#` ends the unit code and the second submits the PIN: `321501#246813#`.
 public struct PinEntryStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
     public enum State: Sendable, Hashable {
         case idle
-        case entering(digits: String, lastKeyAt: Instant)
+        /// `unit` is the unit code already ended by `#` (`unitPin` mode), `nil` while it is being typed
+        /// or in `pin` mode.
+        case entering(digits: String, unit: String?, lastKeyAt: Instant)
     }
 
     public var rules: PinEntryRules
@@ -72,31 +89,41 @@ public struct PinEntryStateMachine<Instant: InstantProtocol>: Sendable where Ins
     }
 
     public var nextDeadline: Instant? {
-        if case .entering(_, let last) = state { return last.advanced(by: rules.interDigitTimeout) }
+        if case .entering(_, _, let last) = state { return last.advanced(by: rules.interDigitTimeout) }
         return nil
     }
 
     public mutating func key(_ key: KeypadKey, at now: Instant) -> PinEntryAction {
         let expired = tick(at: now)
         var digits = ""
-        if case .entering(let typed, _) = state { digits = typed }
+        var unit: String?
+        if case .entering(let typed, let typedUnit, _) = state { (digits, unit) = (typed, typedUnit) }
+        let typingUnit = rules.mode == .unitPin && unit == nil
         switch key {
         case .clear:
             state = .idle
             return .none
         case .digit(let value):
             digits.append(Character(String(value)))
-            if digits.count > rules.maximumDigits {
+            if digits.count > (typingUnit ? PinEntryRules.maximumUnitDigits : rules.maximumDigits) {
                 state = .idle
                 return .reject(.pinTooLong)
             }
-            state = .entering(digits: digits, lastKeyAt: now)
+            state = .entering(digits: digits, unit: unit, lastKeyAt: now)
             return .none
         case .submit:
+            if typingUnit {
+                if digits.isEmpty {
+                    state = .idle
+                    return expired
+                }
+                state = .entering(digits: "", unit: digits, lastKeyAt: now)
+                return .none
+            }
             state = .idle
-            if digits.isEmpty { return expired }
+            if digits.isEmpty, unit == nil { return expired }
             guard digits.count >= rules.minimumDigits, let pin = PIN(digits) else { return .reject(.pinTooShort) }
-            return .submit(pin)
+            return .submit(pin, unit: unit)
         }
     }
 

@@ -10,7 +10,7 @@ public import ServiceLifecycle
 /// The node is opened and grabbed exclusively (`EVIOCGRAB`), so what the reader types never reaches a
 /// console or another program. Events are read on a dedicated thread and decoded by key code, never
 /// through a keymap (docs/readers.md):
-/// - `keypad`: every key press becomes `.key(door:, KeypadKey)`; PIN entry and its timeout are the
+/// - `keypad`: every key press becomes `.key(door:, KeypadKey, keypad: devicePath)`; PIN entry and its timeout are the
 ///   gate's business;
 /// - `wedge`: keys are collected until Enter and converted to a card UID (`WedgeEntry`), then submitted
 ///   as `.card(door:, uid:)`; keys further apart than the inter-key timeout start over.
@@ -121,7 +121,7 @@ public final class EvdevReader: Service, Sendable {
         switch role {
         case .keypad:
             guard let key = EvdevKeys.keypadKey(event.code) else { return }
-            sink(.key(door: door, key))
+            sink(.key(door: door, key, keypad: devicePath))
         case .wedge:
             guard let key = EvdevKeys.wedgeKey(event.code) else { return }
             switch wedge?.key(key, at: event.instant) {

@@ -27,12 +27,19 @@ public struct DaemonConfiguration: Sendable {
     }
 
     public var doors: [Door]
-    /// `keypad.minDigits` (4–8, default 4), `keypad.maxDigits` (4–8, default 8, ≥ minDigits),
+    /// `keypad.mode` (unitPin|pin, default pin; the shipped file sets unitPin), `keypad.minDigits` (4–12,
+    /// default 6), `keypad.maxDigits` (4–12, default the larger of 8 and minDigits, ≥ minDigits),
     /// `keypad.interDigitTimeoutSeconds` (1–60, default 5).
     public var pinEntry: PinEntryRules
-    /// `keypad.lockoutFailures` (1–100, default 5), `keypad.lockoutWindowSeconds` (1–3600, default 60),
-    /// `keypad.lockoutSeconds` (1–86400, default 60).
+    /// `keypad.lockoutFailures` (1–100, default 5), `keypad.doorLockoutFailures` (1–1000, default 10),
+    /// `keypad.lockoutWindowSeconds` (1–86400, default 3600), `keypad.lockoutSeconds` (1–86400, default 60),
+    /// `keypad.lockoutMaxSeconds` (≥ lockoutSeconds, ≤ 86400, default 3600), `keypad.lockoutResetSeconds`
+    /// (60–2592000, default 86400).
     public var lockout: LockoutRules
+    /// The rules `optgate pin set` applies to a new PIN: the keypad's digit limits.
+    public var pinStrength: PinStrength {
+        PinStrength(minimumDigits: pinEntry.minimumDigits, maximumDigits: pinEntry.maximumDigits)
+    }
     /// `retention.accessEventDays` (1–3650, default 180): older access and alarm events are blanked.
     public var accessEventRetentionDays: Int
     /// The `face` section (docs/configuration.md#face).
@@ -72,19 +79,29 @@ public struct DaemonConfiguration: Sendable {
         self.doors = doors
 
         var keypad = try root.object("keypad")
-        let minDigits = try keypad.integer("minDigits", default: 4, range: 4...8)
-        let maxDigits = try keypad.integer("maxDigits", default: 8, range: 4...8)
+        let mode = try keypad.choice("mode", default: KeypadMode.pin)
+        let minDigits = try keypad.integer("minDigits", default: 6, range: 4...12)
+        let maxDigits = try keypad.integer("maxDigits", default: max(8, minDigits), range: 4...12)
         guard maxDigits >= minDigits else {
             throw ConfigurationError(key: "keypad.maxDigits", problem: "must be at least keypad.minDigits (\(minDigits))")
         }
         pinEntry = PinEntryRules(
             minimumDigits: minDigits, maximumDigits: maxDigits,
-            interDigitTimeout: .seconds(try keypad.number("interDigitTimeoutSeconds", default: 5, range: 1...60))
+            interDigitTimeout: .seconds(try keypad.number("interDigitTimeoutSeconds", default: 5, range: 1...60)),
+            mode: mode
         )
+        let firstLockout = try keypad.number("lockoutSeconds", default: 60, range: 1...86_400)
+        let maximumLockout = try keypad.number("lockoutMaxSeconds", default: max(3600, firstLockout), range: 1...86_400)
+        guard maximumLockout >= firstLockout else {
+            throw ConfigurationError(key: "keypad.lockoutMaxSeconds", problem: "must be at least keypad.lockoutSeconds (\(firstLockout))")
+        }
         lockout = LockoutRules(
-            maximumFailures: try keypad.integer("lockoutFailures", default: 5, range: 1...100),
-            window: .seconds(try keypad.number("lockoutWindowSeconds", default: 60, range: 1...3600)),
-            duration: .seconds(try keypad.number("lockoutSeconds", default: 60, range: 1...86_400))
+            failures: try keypad.integer("lockoutFailures", default: 5, range: 1...100),
+            doorFailures: try keypad.integer("doorLockoutFailures", default: 10, range: 1...1000),
+            window: .seconds(try keypad.number("lockoutWindowSeconds", default: 3600, range: 1...86_400)),
+            firstLockout: .seconds(firstLockout),
+            maximumLockout: .seconds(maximumLockout),
+            reset: .seconds(try keypad.number("lockoutResetSeconds", default: 86_400, range: 60...2_592_000))
         )
         try keypad.finish()
 

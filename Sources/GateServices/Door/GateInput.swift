@@ -4,7 +4,8 @@ public import GateStore
 /// Everything that can happen at a gate, from readers, inputs, the recogniser or an operator.
 public enum GateInput: Sendable {
     case card(door: String, uid: CardUID)
-    case key(door: String, KeypadKey)
+    /// A key pressed on one keypad of a door: `keypad` is the reader's device path, or `simulated`.
+    case key(door: String, KeypadKey, keypad: String = "simulated")
     case exitRequest(door: String)
     case contact(door: String, open: Bool)
     /// The fire-alarm input is wired to every door it releases; `nil` means all doors.
@@ -16,7 +17,7 @@ public enum GateInput: Sendable {
 
     var door: String? {
         switch self {
-        case .card(let door, _), .key(let door, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
+        case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
             .remoteOpen(let door, _), .face(let door, _):
             door
         case .fire(let door, _):

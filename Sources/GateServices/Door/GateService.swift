@@ -48,6 +48,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     let health: HealthBoard
     private let journal: AuditJournal
     private let denials: Locked<DenialCollapser<DenialKey, C.Instant>>
+    /// Wrong-PIN counters of every keypad and door, persisted on every change. Touched only by the
+    /// decision loop (and read by status, on it).
+    private let guesses: Locked<PinGuessLimits>
 
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
                 logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus()),
@@ -57,6 +60,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         journal = AuditJournal(database: database, health: health, logger: logger)
         denials = Locked(DenialCollapser(rules: .init(window: .seconds(60), individually: 20)))
         settings = Locked(configuration)
+        guesses = Locked(PinGuessLimits(rules: configuration.lockout))
         self.database = database
         self.relays = relays
         self.clock = clock
@@ -111,11 +115,11 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         var doors: [String: DoorUnit<C.Instant>] = [:]
         for door in configuration.doors {
             guard let relay = relays[door.name] else { continue }
-            let unit = DoorUnit<C.Instant>(configuration: door, relay: relay, pinEntry: configuration.pinEntry,
-                                           lockout: configuration.lockout)
+            let unit = DoorUnit<C.Instant>(configuration: door, relay: relay, pinEntry: configuration.pinEntry)
             try? unit.relay.set(energized: unit.energized(unlocked: false))
             doors[door.name] = unit
         }
+        await loadGuessCounters()
         await record(AuditRecord(time: .current(), category: .system, action: "daemon.start",
                                  detail: ["doors": configuration.doors.map(\.name).joined(separator: ",")]))
         logger.info("gate ready", metadata: ["doors": "\(configuration.doors.map(\.name))"])
@@ -165,7 +169,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             for name in doors.keys.sorted() {
                 let actions = doors[name]!.machine.tick(at: now)
                 await perform(actions, at: &doors[name]!)
-                if case .timedOut = doors[name]!.keypad.tick(at: now) {
+                if doors[name]!.tickKeypads(at: now) {
                     logger.debug("keypad entry timed out", metadata: ["door.id": "\(name)"])
                 }
             }
@@ -184,7 +188,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 reply(.failure("the new configuration changes the set of doors; restart optgated to apply it"))
                 return
             }
-            for door in configuration.doors { doors[door.name]!.reconfigure(door, pinEntry: configuration.pinEntry, lockout: configuration.lockout) }
+            for door in configuration.doors { doors[door.name]!.reconfigure(door, pinEntry: configuration.pinEntry) }
+            guesses.value.rules = configuration.lockout
             settings.value = configuration
             reply(ControlResponse(ok: true, message: "configuration reloaded"))
         case .status(let reply):
@@ -217,28 +222,16 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         case .card(_, let uid):
             let holder = await offload { try self.database.holder(ofCard: uid) }
             return await decide(.card, holder: holder, at: &unit, detail: ["card": uid.last4])
-        case .key(_, let key):
-            switch unit.keypad.key(key, at: now) {
+        case .key(_, let key, let keypad):
+            switch unit.key(key, keypad: keypad, at: now) {
             case .none, .timedOut:
                 return nil
             case .reject(let reason):
                 let decision = AccessDecision(result: .denied, reason: reason)
                 await log(decision, method: .pin, door: door)
                 return decision
-            case .submit(let pin):
-                if unit.lockout.isLocked(at: now) {
-                    let decision = AccessDecision(result: .denied, reason: .lockedOut)
-                    await log(decision, method: .pin, door: door)
-                    return decision
-                }
-                let holder = await offload { try self.database.holder(ofPIN: pin) }
-                let decision = await decide(.pin, holder: holder, at: &unit)
-                if decision.reason == .unknownPin, unit.lockout.recordFailure(at: clock.now) {
-                    await alarm(.keypadLockout, door: door, method: .pin)
-                } else if decision.isGranted {
-                    unit.lockout.recordSuccess()
-                }
-                return decision
+            case .submit(let pin, let unitCode):
+                return await checkPIN(pin, unitCode: unitCode, keypad: keypad, at: &unit)
             }
         case .face(_, nil):
             // A stranger: this line and one event without any data about the face (R10).
@@ -273,6 +266,90 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             await perform(unit.machine.tamper(at: now), at: &unit)
         }
         return nil
+    }
+
+    /// A submitted PIN, bounded by the wrong-PIN counters of its keypad and door (docs/privacy.md).
+    ///
+    /// While a scope is locked the PIN is refused unchecked. Otherwise the attempt is charged as a wrong
+    /// PIN and the charge is made durable *before* the slow hash is checked, so neither a restart nor a
+    /// kill during the check wins a free guess; only a PIN that turns out to be a resident's takes its
+    /// own charge back. Nobody else's success ever lowers the count.
+    private func checkPIN(_ pin: PIN, unitCode: String?, keypad: String, at unit: inout DoorUnit<C.Instant>) async -> AccessDecision {
+        let door = unit.configuration.name
+        let scopes = PinGuessLimits.scopes(keypad: keypad, door: door)
+        let now = WallTime.current()
+        if !guesses.value.locked(scopes, at: now).isEmpty {
+            let decision = AccessDecision(result: .denied, reason: .lockedOut)
+            await log(decision, method: .pin, door: door)
+            return decision
+        }
+        let before = guesses.value
+        let started = guesses.value.charge(scopes, at: now)
+        await saveGuessCounters(scopes)
+        let match = await offload {
+            if let unitCode { try self.database.holders(ofPIN: pin, unitCode: unitCode) } else { try self.database.holders(ofPIN: pin) }
+        }
+        let holder: Result<CredentialHolder?, any Error>
+        switch match {
+        case .success(.one(let found)):
+            holder = .success(found)
+        case .success(.none):
+            holder = .success(nil)
+        case .success(.ambiguous(let count)):
+            // Several residents share this PIN: nobody is let in on it, and the manager is told.
+            logger.warning("a PIN typed at the keypad belongs to several residents; none was let in",
+                           metadata: ["door.id": "\(door)", "pin.holders": "\(count)"])
+            let decision = AccessDecision(result: .denied, reason: .ambiguousPin)
+            await log(decision, method: .pin, door: door)
+            await record(AuditRecord(time: .current(), category: .alarm, action: "pin.ambiguous", door: door, method: .pin,
+                                     result: .alarm, reason: .ambiguousPin, detail: ["holders": "\(count)"]))
+            await finishCharge(scopes, started: started, refundTo: nil, door: door)
+            return decision
+        case .failure(let error):
+            holder = .failure(error)
+        }
+        let decision = await decide(.pin, holder: holder, at: &unit)
+        // A PIN that is a resident's (granted, or denied as expired or disabled here) was no guess.
+        let refund = decision.residentID != nil ? before : nil
+        await finishCharge(scopes, started: started, refundTo: refund, door: door)
+        return decision
+    }
+
+    private func finishCharge(_ scopes: [GuessScope], started: [GuessScope], refundTo before: PinGuessLimits?, door: String) async {
+        if let before {
+            for scope in scopes { guesses.value.set(before.counter(scope), for: scope) }
+            await saveGuessCounters(scopes)
+        } else if !started.isEmpty {
+            let limits = guesses.value
+            let until = started.compactMap { limits.counter($0).lockedUntil }.max()
+            logger.notice("keypad locked out after wrong PINs", metadata: [
+                "door.id": "\(door)", "lockout.scopes": "\(started.map(\.kind).joined(separator: ","))",
+                "lockout.seconds": "\(until.map { ($0.millisecondsSince1970 - WallTime.current().millisecondsSince1970 + 999) / 1000 } ?? 0)",
+            ])
+            await alarm(.keypadLockout, door: door, method: .pin)
+        }
+    }
+
+    private func saveGuessCounters(_ scopes: [GuessScope]) async {
+        let limits = guesses.value
+        let changed = Dictionary(uniqueKeysWithValues: scopes.map { ($0, limits.counter($0)) })
+        if case .failure(let error) = await offload({ try self.database.savePinGuessCounters(changed) }) {
+            logger.error("could not persist the wrong-PIN counters", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func loadGuessCounters() async {
+        switch await offload({ try self.database.pinGuessCounters() }) {
+        case .success(let saved):
+            for (scope, counter) in saved { guesses.value.set(counter, for: scope) }
+            let now = WallTime.current()
+            let locked = guesses.value.locked(Array(saved.keys), at: now)
+            if !locked.isEmpty {
+                logger.notice("keypad lockout carried over from before the restart", metadata: ["lockout.scopes": "\(locked.count)"])
+            }
+        case .failure(let error):
+            logger.error("could not read the wrong-PIN counters", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The access policy, then the door: identical for every credential method (R1, R2).
@@ -384,11 +461,12 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     }
 
     private func status(_ doors: [String: DoorUnit<C.Instant>]) async -> DaemonStatus {
-        let now = clock.now
         let counts = (try? await offload({ try self.database.counts() }).get()).map {
             ["residents": $0.residents, "cards": $0.cards, "pins": $0.pins, "activeConsents": $0.activeConsents,
              "faceTemplates": $0.faceTemplates, "peopleWithFaceData": $0.peopleWithFaceData, "auditEntries": $0.auditEntries]
         } ?? [:]
+        let wall = WallTime.current()
+        let lockedScopes = guesses.value.locked(Array(guesses.value.counters.keys), at: wall)
         let doorStatus = configuration.doors.compactMap { door -> DoorStatus? in
             guard let unit = doors[door.name] else { return nil }
             let lock = switch unit.machine.lock {
@@ -401,7 +479,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 contact: unit.machine.isOpen ? "open" : "closed", fireAlarm: unit.machine.lock == .fireReleased,
                 alarms: unit.machine.activeAlarms.sorted { $0.rawValue < $1.rawValue },
                 methods: door.methods.sorted { $0.rawValue < $1.rawValue },
-                keypadLockedOut: unit.lockout.isLocked(at: now)
+                keypadLockedOut: lockedScopes.contains { $0.door == door.name }
             )
         }
         return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,

@@ -47,6 +47,8 @@ enum PinHash {
     static let rounds = 1 << 15
     static let blockSize = 8
     static let parallelism = 1
+    /// A hash of no one's PIN, checked when there is nobody to check, so the time taken says nothing.
+    static let placeholder: String = (try? make(PIN("0000000000000")!)) ?? ""
 
     static func make(_ pin: PIN) throws -> String {
         var generator = SystemRandomNumberGenerator()

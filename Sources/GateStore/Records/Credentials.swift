@@ -30,16 +30,23 @@ extension GateDatabase {
         }
     }
 
-    /// Sets or replaces a resident's PIN. PINs are unique on a device (PIN-only entry must identify the
-    /// resident); a PIN already in use is refused without saying whose it is.
-    public func setPIN(residentID: String, pin: PIN, operator op: String) throws {
-        if let weakness = PinStrength.weakness(of: pin) { throw GateStoreError.invalidPIN(weakness) }
-        let tag = keys.lookupTag(of: pin)
+    /// Sets or replaces a resident's PIN.
+    ///
+    /// PINs need not be unique, and whether another resident holds the same PIN is never looked at, so
+    /// a refusal can only name a property of the PIN itself (`strength`, the resident's own unit code).
+    /// - Parameter lookupTag: keep the keyed lookup tag that PIN-only keypads need; unit + PIN keypads
+    ///   need none, and without it a stolen database and key cannot test PINs at HMAC speed.
+    public func setPIN(residentID: String, pin: PIN, strength: PinStrength = PinStrength(), lookupTag: Bool = true,
+                       operator op: String) throws {
+        let unit = try read { db in
+            try String.fetchOne(db, sql: "SELECT unit FROM resident WHERE id = ?", arguments: [residentID])
+        }
+        guard let unit else { throw GateStoreError.residentNotFound(residentID) }
+        if let weakness = strength.weakness(of: pin, unitCode: KeypadUnit.code(of: unit)) { throw GateStoreError.invalidPIN(weakness) }
+        let tag = lookupTag ? keys.lookupTag(of: pin) : nil
         let hash = try PinHash.make(pin)
         try write { db in
             try requireResident(residentID, in: db)
-            let owner = try String.fetchOne(db, sql: "SELECT residentId FROM pin WHERE lookupTag = ?", arguments: [tag])
-            if let owner, owner != residentID { throw GateStoreError.pinUnavailable }
             try db.execute(
                 sql: """
                     INSERT INTO pin (residentId, lookupTag, hash, createdAt) VALUES (?, ?, ?, ?)
@@ -73,36 +80,118 @@ extension GateDatabase {
         }
     }
 
-    /// Finds the holder of a PIN: a keyed lookup, confirmed by the slow salted hash.
-    public func holder(ofPIN pin: PIN) throws -> CredentialHolder? {
+    /// Finds the holder of a PIN typed alone (PIN-only keypads): a keyed lookup, confirmed by the slow
+    /// salted hash of every resident the tag points at.
+    public func holders(ofPIN pin: PIN) throws -> PinMatch {
         let tag = keys.lookupTag(of: pin)
-        let found = try read { db in
-            try Row.fetchOne(
+        let rows = try read { db in
+            try Row.fetchAll(
                 db,
                 sql: "SELECT r.id, r.validUntil, p.hash FROM pin p JOIN resident r ON r.id = p.residentId WHERE p.lookupTag = ?",
                 arguments: [tag]
             ).map { (CredentialHolder(row: $0), $0["hash"] as String) }
         }
-        guard let (holder, hash) = found, PinHash.verify(pin, against: hash) else { return nil }
-        return holder
+        return PinMatch(rows.filter { PinHash.verify(pin, against: $0.1) }.map(\.0))
     }
+
+    /// The one resident holding `pin` (PIN-only lookup); `nil` when nobody or several residents hold it.
+    public func holder(ofPIN pin: PIN) throws -> CredentialHolder? {
+        if case .one(let holder) = try holders(ofPIN: pin) { return holder }
+        return nil
+    }
+
+    /// Finds the holder of a PIN typed after a unit code (unit + PIN keypads): only the slow hashes of
+    /// the residents whose unit is typed as `unitCode` are checked; no lookup tag is used.
+    public func holders(ofPIN pin: PIN, unitCode: String) throws -> PinMatch {
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: "SELECT r.id, r.validUntil, r.unit, p.hash FROM pin p JOIN resident r ON r.id = p.residentId")
+                .filter { KeypadUnit.code(of: $0["unit"]) == unitCode }
+                .map { (CredentialHolder(row: $0), $0["hash"] as String) }
+        }
+        // A unit with no PIN holders costs the same one slow hash as a household of one.
+        if rows.isEmpty { _ = PinHash.verify(pin, against: PinHash.placeholder) }
+        return PinMatch(rows.filter { PinHash.verify(pin, against: $0.1) }.map(\.0))
+    }
+
+    /// Who holds PINs, for the guessing budget of `optgate config check`.
+    public func pinCensus() throws -> PinCensus {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT r.unit, p.lookupTag IS NOT NULL AS tagged FROM pin p JOIN resident r ON r.id = p.residentId")
+            var perUnit: [String: Int] = [:]
+            var untypable = 0
+            for row in rows {
+                guard let code = KeypadUnit.code(of: row["unit"]) else { untypable += 1; continue }
+                perUnit[code, default: 0] += 1
+            }
+            return PinCensus(holders: rows.count, withoutLookupTag: rows.filter { !($0["tagged"] as Bool) }.count,
+                             largestUnit: perUnit.values.max() ?? 0, withoutUnitCode: untypable)
+        }
+    }
+
+    /// The persisted wrong-PIN counters, by scope.
+    public func pinGuessCounters() throws -> [GuessScope: GuessCounter] {
+        try read { db in
+            var counters: [GuessScope: GuessCounter] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT scope, state FROM pinGuessCounter") {
+                guard let scope = try? JSONDecoder().decode(GuessScope.self, from: Data((row["scope"] as String).utf8)),
+                      let counter = try? JSONDecoder().decode(GuessCounter.self, from: Data((row["state"] as String).utf8))
+                else { continue }
+                counters[scope] = counter
+            }
+            return counters
+        }
+    }
+
+    /// Stores wrong-PIN counters (one durable transaction); an empty counter deletes its row.
+    public func savePinGuessCounters(_ counters: [GuessScope: GuessCounter]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try write { db in
+            for (scope, counter) in counters {
+                let key = String(decoding: try encoder.encode(scope), as: UTF8.self)
+                if counter.isEmpty {
+                    try db.execute(sql: "DELETE FROM pinGuessCounter WHERE scope = ?", arguments: [key])
+                } else {
+                    try db.execute(
+                        sql: "INSERT INTO pinGuessCounter (scope, state) VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET state = excluded.state",
+                        arguments: [key, String(decoding: try encoder.encode(counter), as: UTF8.self)]
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Whose PIN a typed PIN is.
+public enum PinMatch: Sendable, Hashable {
+    case none
+    case one(CredentialHolder)
+    /// Several residents hold this PIN: nobody is let in on it (it would not say who came in).
+    case ambiguous(count: Int)
+
+    init(_ holders: [CredentialHolder]) {
+        switch holders.count {
+        case 0: self = .none
+        case 1: self = .one(holders[0])
+        default: self = .ambiguous(count: holders.count)
+        }
+    }
+}
+
+/// PIN holders as the guessing budget sees them.
+public struct PinCensus: Sendable, Hashable {
+    public var holders: Int
+    /// PINs set for unit + PIN keypads only; a PIN-only keypad cannot find them.
+    public var withoutLookupTag: Int
+    /// The most PIN holders behind one keypad unit code: the best target of a unit + PIN guesser.
+    public var largestUnit: Int
+    /// Holders whose unit has no digits, who cannot use a unit + PIN keypad.
+    public var withoutUnitCode: Int
 }
 
 extension CredentialHolder {
     init(row: Row) {
         let validUntil: Int64? = row["validUntil"]
         self.init(residentID: row["id"], validUntil: validUntil.map(WallTime.init(millisecondsSince1970:)))
-    }
-}
-
-/// Refuses PINs that the first few guesses of anyone would find.
-enum PinStrength {
-    static func weakness(of pin: PIN) -> String? {
-        let digits = pin.digits.compactMap(\.wholeNumberValue)
-        guard (4...8).contains(digits.count) else { return "a PIN has 4 to 8 digits" }
-        if Set(digits).count == 1 { return "all digits are the same" }
-        let steps = Set(zip(digits, digits.dropFirst()).map { ($1 - $0 + 10) % 10 })
-        if steps == [1] || steps == [9] { return "the digits form a sequence" }
-        return nil
     }
 }
