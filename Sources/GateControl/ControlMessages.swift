@@ -154,5 +154,25 @@ public struct FaceStatus: Sendable, Hashable, Codable {
     public static let degradedAfter = 10
 
     public init() {}
+
+    /// Tolerates a daemon from before `skippedInARow` (a CLI upgraded before the daemon restarts).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(String.self, forKey: .state)
+        embedder = try container.decodeIfPresent(String.self, forKey: .embedder)
+        templates = try container.decode(Int.self, forKey: .templates)
+        needingReenrolment = try container.decode(Int.self, forKey: .needingReenrolment)
+        framesProcessed = try container.decode(Int.self, forKey: .framesProcessed)
+        framesSkipped = try container.decode(Int.self, forKey: .framesSkipped)
+        facesAnalysed = try container.decode(Int.self, forKey: .facesAnalysed)
+        decisions = try container.decode(Int.self, forKey: .decisions)
+        skippedInARow = try container.decodeIfPresent(Int.self, forKey: .skippedInARow) ?? 0
+        lastSkipReason = try container.decodeIfPresent(String.self, forKey: .lastSkipReason)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case state, embedder, templates, needingReenrolment, framesProcessed, framesSkipped, facesAnalysed, decisions
+        case skippedInARow, lastSkipReason
+    }
 }
 

@@ -36,7 +36,9 @@ struct GlobalOptions: ParsableArguments {
         let encoder = JSONEncoder()
         var line = Array(try encoder.encode(request))
         line.append(UInt8(ascii: "\n"))
-        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // MSG_NOSIGNAL: a daemon that refused the connection (and closed it) must not kill us with SIGPIPE
+        // before we read why.
+        _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !buffer.contains(UInt8(ascii: "\n")) {

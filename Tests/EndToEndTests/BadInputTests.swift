@@ -18,6 +18,25 @@ import Testing
         return copy
     }
 
+    /// Runs `optgated` expecting it to refuse to start; one that starts anyway is killed after `seconds`
+    /// (exit status -1), so a regression fails the test instead of hanging it.
+    func refusedStart(_ arguments: [String], within seconds: Double = 10) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.daemon)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        let started = process.isRunning
+        if started { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return CommandResult(status: started ? -1 : process.terminationStatus, stdout: "", stderr: stderr)
+    }
+
     // MARK: 1. Numbers beyond Int
 
     @Test func aHugeNumberIsRefusedByCheckAndByTheDaemon() throws {
@@ -26,7 +45,7 @@ import Testing
         let check = Gate.execute(Binaries.cli, ["config", "check", path])
         #expect(check.status == 1, "exit \(check.status): \(check.stderr)")
         #expect(check.stdout.contains("doors[0].relay.pulseSeconds: 1e+20 is out of range 0.1–30"), "\(check.stdout)")
-        let daemon = Gate.execute(Binaries.daemon, ["--state-dir", gate.directory, "--config", path])
+        let daemon = try refusedStart(["--state-dir", gate.directory, "--config", path])
         #expect(daemon.status == 78, "exit \(daemon.status): \(daemon.stderr)")
         #expect(daemon.stderr.contains("configuration key doors[0].relay.pulseSeconds: 1e+20 is out of range"), "\(daemon.stderr)")
 
@@ -68,7 +87,7 @@ import Testing
         let (check, path) = try gate.checkConfig(config)
         #expect(check.status == 1)
         #expect(check.stdout.contains(message), "\(check.stdout)")
-        let daemon = Gate.execute(Binaries.daemon, ["--state-dir", gate.directory, "--config", path])
+        let daemon = try refusedStart(["--state-dir", gate.directory, "--config", path])
         #expect(daemon.status == 78)
         #expect(daemon.stderr.contains(message), "\(daemon.stderr)")
     }
@@ -327,19 +346,9 @@ import Testing
         try "keep me\n".write(toFile: precious, atomically: true, encoding: .utf8)
         let config = "\(gate.directory)-socket.json"
         try #"{"control": {"socketPath": "\#(precious)"}}"#.write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.daemon)
-        process.arguments = ["--state-dir", gate.directory, "--simulate", "--config", config]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 69, "exit \(process.terminationStatus): \(stderr)")
+        let daemon = try refusedStart(["--state-dir", gate.directory, "--simulate", "--config", config])
+        let stderr = daemon.stderr
+        #expect(daemon.status == 69, "exit \(daemon.status): \(stderr)")
         #expect(stderr.contains("exists and is not a socket"), "\(stderr)")
         #expect((try? String(contentsOfFile: precious, encoding: .utf8)) == "keep me\n", "the file is untouched")
     }
