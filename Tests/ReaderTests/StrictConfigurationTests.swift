@@ -33,10 +33,16 @@ import Testing
         #expect(message.hasPrefix("configuration key keypad.lockoutFailures: "), "\(message)")
     }
 
-    @Test func theSharedBadInputFileIsRefused() throws {
-        let shared = "/work/shared/testdata/bad-input/config-1e20.json"
-        let data = try #require(FileManager.default.contents(atPath: shared), "\(shared) is missing")
-        #expect(problem(data) == "configuration key doors[0].relay.pulseSeconds: 1e+20 is out of range 0.1–30")
+    /// `Tests/Fixtures/bad-input` (a copy of the bad-input campaign's files), or `$OPTGATE_BAD_INPUT_DIR`.
+    static let badInputDirectory = ProcessInfo.processInfo.environment["OPTGATE_BAD_INPUT_DIR"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/bad-input").path
+
+    @Test func theCampaignsConfigurationIsRefused() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("config-1e20-\(UUID().uuidString.prefix(8)).json")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: "\(Self.badInputDirectory)/config-1e20.json"), to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        #expect(problem(try Data(contentsOf: copy)) == "configuration key doors[0].relay.pulseSeconds: 1e+20 is out of range 0.1–30")
     }
 
     @Test func duplicateKeysAreRefusedByNameInEitherOrder() {

@@ -176,7 +176,7 @@ public final class ControlServer: @unchecked Sendable {
                 let notice = Self.encode(.failure("connection closed: it sent no complete request while others were waiting"))
                 _ = notice.withUnsafeBytes { Glibc.send(replaced.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
                 shutdown(replaced.fd, Int32(SHUT_RDWR))
-                logger.notice("idle control connection replaced by a new one", metadata: ["peer.uid": "\(replaced.uid)"])
+                logger.notice("idle control connection replaced by a new one")
             }
             let id = nextConnectionID
             nextConnectionID += 1
