@@ -129,6 +129,10 @@ import Testing
         #expect(face.framesProcessed == 0 && face.skippedInARow >= 10 && face.framesSkipped >= face.skippedInARow, "\(face)")
         #expect(gate.daemonOutput.contains("face entry degraded"))
         #expect(gate.simulate("rex") == "granted (exitRequest)", "card, PIN and exit keep working")
+        let id = try gate.resident(name: "Camera")
+        #expect(gate.run(["consent", "grant", id, "--notice-version", "1"]).succeeded)
+        let enrol = gate.run(["face", "enroll", id, "--camera", "--frames", "1"])
+        #expect(enrol.status == 1 && enrol.stderr.contains("the camera delivers no usable frames"), "\(enrol.stderr)")
     }
 
     /// Concatenated JPEGs, split at each start-of-image marker that follows an end-of-image marker.

@@ -64,7 +64,10 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
             return
         }
         guard status.value.state == "on" else {
-            reply(.failure("the camera is not running (\(status.value.state))"))
+            let state = status.value.state
+            reply(.failure(state == "degraded"
+                ? "the camera delivers no usable frames (face entry is degraded: \(status.value.lastSkipReason ?? "frames are skipped"))"
+                : "the camera is not running (\(state))"))
             return
         }
         let request = CameraEnrolment(residentID: residentID, frames: frames, operatorName: operatorName,
