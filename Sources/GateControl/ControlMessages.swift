@@ -178,7 +178,8 @@ public enum ControlSocket {
 
 /// Live counters of the recogniser, read by `optgate status`.
 public struct FaceStatus: Sendable, Hashable, Codable {
-    /// `off` (no door uses face or no camera), `disabled: <reason>`, or `on`.
+    /// `off` (no door uses face or no camera), `disabled: <reason>`, `on`, or `degraded` (on, but the last
+    /// ``degradedAfter`` or more frames were all skipped).
     public var state: String = "off"
     public var embedder: String?
     public var templates: Int = 0
@@ -188,7 +189,34 @@ public struct FaceStatus: Sendable, Hashable, Codable {
     public var framesSkipped: Int = 0
     public var facesAnalysed: Int = 0
     public var decisions: Int = 0
+    /// Frames skipped since the last one that was analysed. From ``degradedAfter`` on, `state` reads `degraded`:
+    /// the camera delivers frames but none can be used (corrupt JPEGs, a failing model), so face entry is not
+    /// working although it is on.
+    public var skippedInARow: Int = 0
+    /// Why the newest skipped frame was skipped (a decoder or model error; never anything about a face).
+    public var lastSkipReason: String?
+    public static let degradedAfter = 10
 
     public init() {}
+
+    /// Tolerates a daemon from before `skippedInARow` (a CLI upgraded before the daemon restarts).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(String.self, forKey: .state)
+        embedder = try container.decodeIfPresent(String.self, forKey: .embedder)
+        templates = try container.decode(Int.self, forKey: .templates)
+        needingReenrolment = try container.decode(Int.self, forKey: .needingReenrolment)
+        framesProcessed = try container.decode(Int.self, forKey: .framesProcessed)
+        framesSkipped = try container.decode(Int.self, forKey: .framesSkipped)
+        facesAnalysed = try container.decode(Int.self, forKey: .facesAnalysed)
+        decisions = try container.decode(Int.self, forKey: .decisions)
+        skippedInARow = try container.decodeIfPresent(Int.self, forKey: .skippedInARow) ?? 0
+        lastSkipReason = try container.decodeIfPresent(String.self, forKey: .lastSkipReason)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case state, embedder, templates, needingReenrolment, framesProcessed, framesSkipped, facesAnalysed, decisions
+        case skippedInARow, lastSkipReason
+    }
 }
 

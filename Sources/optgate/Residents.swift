@@ -59,7 +59,7 @@ struct ResidentCommand: ParsableCommand {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a name.") }
             if unit.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a unit.") }
             if let validUntil, parseDate(validUntil) == nil {
-                throw ValidationError("Please give --valid-until as YYYY-MM-DD or an ISO 8601 date-time.")
+                throw ValidationError("Please give --valid-until as a real date YYYY-MM-DD or an ISO 8601 date-time, from \(CommandLineDate.range).")
             }
         }
 
@@ -176,12 +176,7 @@ struct PinCommand: ParsableCommand {
         func run() throws {
             let configuration = try DaemonConfiguration.forCLI(config)
             let strength = configuration.pinStrength
-            if isatty(STDIN_FILENO) != 0 {
-                FileHandle.standardError.write(Data("PIN (\(strength.minimumDigits)–\(strength.maximumDigits) digits): ".utf8))
-            }
-            guard let line = readLine(strippingNewline: true), let pin = PIN(line.trimmingCharacters(in: .whitespaces)) else {
-                throw CLIError("a PIN is digits only, given on standard input")
-            }
+            let pin = try PINInput.read(prompt: "PIN (\(strength.minimumDigits)–\(strength.maximumDigits) digits): ")
             // Unit + PIN keypads check one household's slow hashes and need no lookup tag; without one, a
             // stolen database and key cannot test PINs at HMAC speed.
             try global.database().setPIN(residentID: id, pin: pin, strength: strength,

@@ -36,7 +36,9 @@ struct GlobalOptions: ParsableArguments {
         let encoder = JSONEncoder()
         var line = Array(try encoder.encode(request))
         line.append(UInt8(ascii: "\n"))
-        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // MSG_NOSIGNAL: a daemon that refused the connection (and closed it) must not kill us with SIGPIPE
+        // before we read why.
+        _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !buffer.contains(UInt8(ascii: "\n")) {
@@ -103,16 +105,10 @@ enum Output {
     }
 }
 
-/// Parses `YYYY-MM-DD` (access ends when that local day ends) or a full ISO 8601 date-time.
+/// Parses `YYYY-MM-DD` (access ends when that local day ends) or a full ISO 8601 date-time, strictly
+/// (see `CommandLineDate`).
 func parseDate(_ text: String) -> WallTime? {
-    let full = ISO8601DateFormatter()
-    if let date = full.date(from: text) { return WallTime(date) }
-    let parts = text.split(separator: "-").compactMap { Int($0) }
-    guard parts.count == 3, text.count == 10 else { return nil }
-    var components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
-    components.day = parts[2] + 1
-    guard let date = Calendar.current.date(from: components) else { return nil }
-    return WallTime(date)
+    CommandLineDate.parse(text, endOfDay: true)
 }
 
 extension ConsentMethod: ExpressibleByArgument {}

@@ -106,7 +106,7 @@ struct Optgated: AsyncParsableCommand {
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
         do {
-            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: simulated,
+            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: simulate,
                                          enrol: recognition, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
