@@ -52,7 +52,9 @@ struct Optgated: AsyncParsableCommand {
         }
         let database: GateDatabase
         do {
-            database = try GateDatabase(stateDirectory: stateDirectory)
+            database = try GateDatabase(stateDirectory: stateDirectory, anchorRefused: { refusal in
+                logger.error("audit anchor not advanced; run optgate audit verify", metadata: ["error": "\(refusal)"])
+            })
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
             throw ExitCode(73)
@@ -134,6 +136,7 @@ struct Optgated: AsyncParsableCommand {
         services += doorInputs.map { .init(service: $0) }
         if let recognition { services.append(.init(service: recognition)) }
         services += readers.map { .init(service: $0) }
+        services.append(.init(service: AuditHeadService(database: database, clock: ContinuousClock(), logger: logger)))
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(
@@ -143,6 +146,8 @@ struct Optgated: AsyncParsableCommand {
             )
         )
         try await group.run()
+        // After "daemon.stop" is recorded: the last head of this run, for the journal's witnesses.
+        AuditHeadService<ContinuousClock>.logHead(of: database, moment: "stop", logger: logger)
         logger.info("optgated stopped")
     }
 

@@ -286,25 +286,32 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
 
     private func log(_ decision: AccessDecision, method: AccessMethod?, door: String, operator op: String? = nil,
                      category: AuditCategory = .access, detail: [String: String] = [:]) async {
+        let seq = await record(AuditRecord(
+            time: .current(), category: category, action: "\(category.rawValue).\(method?.rawValue ?? decision.reason.rawValue)",
+            door: door, method: method, result: decision.result, reason: decision.reason, residentID: decision.residentID,
+            operator: op, detail: detail
+        ))
+        // No resident id or name in the journal (docs/privacy.md): the audit seq finds the row.
         let message: Logger.Message = decision.reason == .noMatch ? "face: no match" : category == .alarm ? "door alarm" : "access decision"
         logger.info(
             message,
             metadata: [
                 "door.id": "\(door)", "decision.method": "\(method?.rawValue ?? "-")",
                 "decision.result": "\(decision.result.rawValue)", "decision.reason": "\(decision.reason.rawValue)",
-                "resident.id": "\(decision.residentID ?? "-")",
+                "audit.seq": "\(seq.map(String.init) ?? "-")",
             ]
         )
-        await record(AuditRecord(
-            time: .current(), category: category, action: "\(category.rawValue).\(method?.rawValue ?? decision.reason.rawValue)",
-            door: door, method: method, result: decision.result, reason: decision.reason, residentID: decision.residentID,
-            operator: op, detail: detail
-        ))
     }
 
-    private func record(_ record: AuditRecord) async {
-        if case .failure(let error) = await offload({ try self.database.record(record) }) {
+    /// - Returns: the entry's seq, `nil` if it could not be written.
+    @discardableResult
+    private func record(_ record: AuditRecord) async -> Int64? {
+        switch await offload({ try self.database.record(record) }) {
+        case .success(let seq):
+            return seq
+        case .failure(let error):
             logger.critical("could not write the audit log", metadata: ["error": "\(error)", "audit.action": "\(record.action)"])
+            return nil
         }
     }
 

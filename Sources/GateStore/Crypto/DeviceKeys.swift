@@ -12,11 +12,14 @@ public struct DeviceKeys: Sendable {
     private let pinLookupBytes: [UInt8]
     private let templateBytes: [UInt8]
     private let auditBytes: [UInt8]
+    private let auditHeadBytes: [UInt8]
 
     var cardUID: SymmetricKey { SymmetricKey(data: cardUIDBytes) }
     var pinLookup: SymmetricKey { SymmetricKey(data: pinLookupBytes) }
     var template: SymmetricKey { SymmetricKey(data: templateBytes) }
     var audit: SymmetricKey { SymmetricKey(data: auditBytes) }
+    /// Signs the audit head: the head record in the database, the anchor file and `audit head`.
+    var auditHead: SymmetricKey { SymmetricKey(data: auditHeadBytes) }
 
     init(master: SymmetricKey) {
         func derive(_ label: String) -> [UInt8] {
@@ -31,6 +34,7 @@ public struct DeviceKeys: Sendable {
         pinLookupBytes = derive("pin-lookup v1")
         templateBytes = derive("face-template v1")
         auditBytes = derive("audit-chain v1")
+        auditHeadBytes = derive("audit-head v1")
     }
 
     /// Reads the 32-byte master key at `path`, creating it (mode 0640) if it does not exist yet.
