@@ -15,23 +15,20 @@ public final class GateDatabase: Sendable {
     let writer: DatabasePool
     let keys: DeviceKeys
     let now: @Sendable () -> WallTime
-    let anchorFile: AuditAnchorFile
+    let anchorWriter: AuditAnchorWriter
+    var anchorFile: AuditAnchorFile { anchorWriter.file }
     /// The head signed by the transaction in progress; anchored once it has committed.
     private let pendingHead = Mutex<SignedAuditHead?>(nil)
-    private let lastRefusal = Mutex<AuditAnchorRefusal?>(nil)
-    private let anchorRefused: @Sendable (AuditAnchorRefusal) -> Void
 
     /// Opens (creating if needed) the store under `stateDirectory` and migrates it.
     /// - Parameters:
     ///   - now: the wall clock; tests inject their own.
-    ///   - anchorRefused: called (on the writing thread) when the audit anchor could not be moved to a
+    ///   - anchorRefused: called (on the anchoring thread) when the audit anchor could not be moved to a
     ///     new head, once per distinct reason; the change itself was committed.
     public init(stateDirectory: String, now: @escaping @Sendable () -> WallTime = WallTime.current,
                 anchorRefused: @escaping @Sendable (AuditAnchorRefusal) -> Void = { _ in }) throws {
         self.stateDirectory = stateDirectory
         self.now = now
-        self.anchorRefused = anchorRefused
-        anchorFile = AuditAnchorFile(stateDirectory: stateDirectory)
         try makeDirectory(stateDirectory, mode: 0o750)
         keys = try DeviceKeys.loadOrCreate(at: "\(stateDirectory)/keys/master.key")
         var configuration = Configuration()
@@ -41,6 +38,8 @@ public final class GateDatabase: Sendable {
         }
         do {
             writer = try DatabasePool(path: "\(stateDirectory)/optgate.sqlite", configuration: configuration)
+            anchorWriter = AuditAnchorWriter(file: AuditAnchorFile(stateDirectory: stateDirectory), keys: keys, database: writer,
+                                             refused: anchorRefused)
             let anchored = try writer.read { try Migrations.migrator.appliedIdentifiers($0) }.contains(Migrations.auditAnchor)
             try Migrations.migrator.migrate(writer)
             if !anchored { try signHeadAndAnchor() }
@@ -61,11 +60,13 @@ public final class GateDatabase: Sendable {
         case force
     }
 
+    deinit { anchorWriter.flush() }
+
     /// Runs `body` in one write transaction, translating SQLite errors into sentences; after the commit,
-    /// anchors the new audit head outside the database.
+    /// anchors the new audit head outside the database (`AuditAnchorWriter`).
     func write<T>(anchoring: Anchoring = .advance, _ body: (Database) throws -> T) throws -> T {
         do {
-            return try writer.writeWithoutTransaction { db in
+            let (result, head) = try writer.writeWithoutTransaction { db -> (T, SignedAuditHead?) in
                 pendingHead.withLock { $0 = nil }
                 var result: T?
                 do {
@@ -77,11 +78,16 @@ public final class GateDatabase: Sendable {
                     pendingHead.withLock { $0 = nil }
                     throw error
                 }
-                if let head = pendingHead.withLock({ pending in defer { pending = nil }; return pending }) {
-                    anchor(head, anchoring: anchoring, db: db)
-                }
-                return result!
+                return (result!, pendingHead.withLock { pending in defer { pending = nil }; return pending })
             }
+            if let head {
+                switch anchoring {
+                case .advance: anchorWriter.submit(head)
+                case .create: anchorWriter.anchorNow(head, create: true, force: false)
+                case .force: anchorWriter.anchorNow(head, create: true, force: true)
+                }
+            }
+            return result
         } catch let error as GateStoreError {
             throw error
         } catch let error as DatabaseError {
@@ -128,23 +134,6 @@ public final class GateDatabase: Sendable {
             try AuditChain.store(head, in: db)
             pendingHead.withLock { $0 = head }
         }
-    }
-
-    /// Moves the anchor file to `head`; never throws, because the change it anchors has committed.
-    private func anchor(_ head: SignedAuditHead, anchoring: Anchoring, db: Database) {
-        let refusal: AuditAnchorRefusal?
-        do {
-            let outcome = try anchorFile.advance(to: head, key: keys.auditHead, create: anchoring != .advance,
-                                                 force: anchoring == .force) { seq in try AuditChain.hash(at: seq, in: db) }
-            if case .refused(let reason) = outcome { refusal = reason } else { refusal = nil }
-        } catch {
-            refusal = .unwritable(reason: "\(error)")
-        }
-        let changed = lastRefusal.withLock { last in
-            defer { last = refusal }
-            return last != refusal
-        }
-        if changed, let refusal { anchorRefused(refusal) }
     }
 
     func requireResident(_ id: String, in db: Database) throws {

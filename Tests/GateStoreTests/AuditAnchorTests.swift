@@ -18,6 +18,8 @@ import Testing
                 time: fixture.clock.now, category: .access, action: "access.card", door: door, method: .card,
                 result: index % 2 == 0 ? .granted : .denied, reason: index % 2 == 0 ? .valid : .unknownCard))
         }
+        // Publishing the head waits for the anchor, as the daemon's stop does before anyone tampers.
+        _ = try (store ?? fixture.store).auditHead()
     }
 
     /// Runs raw SQL with the append-only triggers dropped, as an attacker with the sqlite3 tool could.

@@ -75,7 +75,8 @@ extension GateDatabase {
 
     /// The current signed head, as `optgate audit head` prints it for an outside witness.
     public func auditHead() throws -> SignedAuditHead {
-        try read { db in
+        anchorWriter.flush()
+        return try read { db in
             if let head = try AuditChain.storedHead(in: db), head.isAuthentic(key: keys.auditHead) { return head }
             let last = try AuditChain.previous(in: db, headKey: keys.auditHead)
             let time = try Int64.fetchOne(db, sql: "SELECT time FROM auditEntry WHERE seq = ?", arguments: [last.seq])
@@ -86,6 +87,7 @@ extension GateDatabase {
 
     /// Checks the chain, the head record, the anchor file and `witness`, naming everything found.
     public func auditReport(witness: AuditWitness? = nil) throws -> AuditReport {
+        anchorWriter.flush()
         let anchorState = anchorFile.read(key: keys.auditHead)
         return try read { db in
             var findings: [AuditFinding] = []
