@@ -126,6 +126,6 @@ public struct AuditWitness: Sendable, Hashable {
 extension WallTime {
     /// UTC, milliseconds: how audit findings name a time.
     var iso8601: String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }
