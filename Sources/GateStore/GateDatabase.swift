@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import GateCore
+import Synchronization
 
 /// The gate's store: one SQLite database (WAL) in the state directory and the device key beside it.
 ///
@@ -14,10 +15,18 @@ public final class GateDatabase: Sendable {
     let writer: DatabasePool
     let keys: DeviceKeys
     let now: @Sendable () -> WallTime
+    let anchorWriter: AuditAnchorWriter
+    var anchorFile: AuditAnchorFile { anchorWriter.file }
+    /// The head signed by the transaction in progress; anchored once it has committed.
+    private let pendingHead = Mutex<SignedAuditHead?>(nil)
 
     /// Opens (creating if needed) the store under `stateDirectory` and migrates it.
-    /// - Parameter now: the wall clock; tests inject their own.
-    public init(stateDirectory: String, now: @escaping @Sendable () -> WallTime = WallTime.current) throws {
+    /// - Parameters:
+    ///   - now: the wall clock; tests inject their own.
+    ///   - anchorRefused: called (on the anchoring thread) when the audit anchor could not be moved to a
+    ///     new head, once per distinct reason; the change itself was committed.
+    public init(stateDirectory: String, now: @escaping @Sendable () -> WallTime = WallTime.current,
+                anchorRefused: @escaping @Sendable (AuditAnchorRefusal) -> Void = { _ in }) throws {
         self.stateDirectory = stateDirectory
         self.now = now
         try makeDirectory(stateDirectory, mode: 0o750)
@@ -29,16 +38,56 @@ public final class GateDatabase: Sendable {
         }
         do {
             writer = try DatabasePool(path: "\(stateDirectory)/optgate.sqlite", configuration: configuration)
+            anchorWriter = AuditAnchorWriter(file: AuditAnchorFile(stateDirectory: stateDirectory), keys: keys, database: writer,
+                                             refused: anchorRefused)
+            let anchored = try writer.read { try Migrations.migrator.appliedIdentifiers($0) }.contains(Migrations.auditAnchor)
             try Migrations.migrator.migrate(writer)
+            if !anchored { try signHeadAndAnchor() }
+        } catch let error as GateStoreError {
+            throw error
         } catch {
             throw GateStoreError.database("\(error)")
         }
     }
 
-    /// Runs `body` in one write transaction, translating SQLite errors into sentences.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// How a write moves the anchor file after its audit entries committed (`AuditAnchorFile`).
+    enum Anchoring {
+        /// Only to a head that extends the anchored one; a missing anchor stays missing.
+        case advance
+        /// As `advance`, and create the anchor if there is none: the first anchoring of a log.
+        case create
+        /// Whatever is there (`audit reanchor`).
+        case force
+    }
+
+    deinit { anchorWriter.flush() }
+
+    /// Runs `body` in one write transaction, translating SQLite errors into sentences; after the commit,
+    /// anchors the new audit head outside the database (`AuditAnchorWriter`).
+    func write<T>(anchoring: Anchoring = .advance, _ body: (Database) throws -> T) throws -> T {
         do {
-            return try writer.write(body)
+            let (result, head) = try writer.writeWithoutTransaction { db -> (T, SignedAuditHead?) in
+                pendingHead.withLock { $0 = nil }
+                var result: T?
+                do {
+                    try db.inTransaction {
+                        result = try body(db)
+                        return .commit
+                    }
+                } catch {
+                    pendingHead.withLock { $0 = nil }
+                    throw error
+                }
+                return (result!, pendingHead.withLock { pending in defer { pending = nil }; return pending })
+            }
+            if let head {
+                switch anchoring {
+                case .advance: anchorWriter.submit(head)
+                case .create: anchorWriter.anchorNow(head, create: true, force: false)
+                case .force: anchorWriter.anchorNow(head, create: true, force: true)
+                }
+            }
+            return result
         } catch let error as GateStoreError {
             throw error
         } catch let error as DatabaseError {
@@ -66,8 +115,25 @@ public final class GateDatabase: Sendable {
         }
     }
 
-    func audit(_ record: AuditRecord, in db: Database) throws {
-        try AuditChain.append(record, in: db, key: keys.audit)
+    /// Appends `record` to the audit chain inside the caller's transaction. - Returns: the new head.
+    @discardableResult
+    func audit(_ record: AuditRecord, in db: Database) throws -> SignedAuditHead {
+        let head = try AuditChain.append(record, in: db, key: keys.audit, headKey: keys.auditHead, time: now())
+        pendingHead.withLock { $0 = head }
+        return head
+    }
+
+    /// Runs once, when the migration that brought anchoring is applied: signs the head of the log as it is
+    /// (empty for a new store) and writes the first anchor.
+    private func signHeadAndAnchor() throws {
+        try write(anchoring: .create) { db in
+            let last = try AuditChain.previous(in: db, headKey: keys.auditHead)
+            let time = try Int64.fetchOne(db, sql: "SELECT time FROM auditEntry WHERE seq = ?", arguments: [last.seq])
+            let head = SignedAuditHead(seq: last.seq, hash: last.hash, time: time.map(WallTime.init(millisecondsSince1970:)) ?? now(),
+                                       key: keys.auditHead)
+            try AuditChain.store(head, in: db)
+            pendingHead.withLock { $0 = head }
+        }
     }
 
     func requireResident(_ id: String, in db: Database) throws {

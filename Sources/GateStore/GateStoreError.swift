@@ -13,6 +13,7 @@ public enum GateStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case tooManyTemplates(residentID: String, limit: Int)
     case corruptTemplate(String)
     case database(String)
+    case auditBroken(String)
 
     public var description: String {
         switch self {
@@ -42,6 +43,8 @@ public enum GateStoreError: Error, Sendable, Equatable, CustomStringConvertible 
             "The face template \(id) cannot be decrypted (wrong key file or damaged data)."
         case .database(let message):
             "The database refused the change: \(message)."
+        case .auditBroken(let finding):
+            "The audit chain itself is broken (\(finding)); it cannot be re-anchored until that is explained."
         }
     }
 }

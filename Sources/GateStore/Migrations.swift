@@ -154,6 +154,17 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration(auditAnchor) { db in
+            // The head record is signed with the device's head key (`SignedAuditHead`); the store signs the
+            // existing head and writes the first `audit.anchor` right after this migration runs.
+            try db.execute(sql: """
+                ALTER TABLE auditHead ADD COLUMN time INTEGER;
+                ALTER TABLE auditHead ADD COLUMN mac BLOB;
+                """)
+        }
         return migrator
     }
+
+    /// The migration that brought the signed head and the anchor file.
+    static let auditAnchor = "v3-audit-anchor"
 }

@@ -91,20 +91,76 @@ struct Events: ParsableCommand {
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Verify, list and purge the hash-chained audit log.",
-        subcommands: [Verify.self, List.self, Purge.self])
+        subcommands: [Verify.self, Head.self, Reanchor.self, List.self, Purge.self])
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check every entry of the audit chain; exit 1 naming the first broken one.")
+        static let configuration = CommandConfiguration(abstract: """
+            Check the audit chain, its head record, the anchor file and optionally a witnessed head; \
+            exit 1 naming every finding.
+            """)
         @OptionGroup var global: GlobalOptions
+        @Option(help: "A head kept elsewhere: the JSON of `audit head --json`, or {\"seq\": N, \"hash\": HEX} from a journal line.")
+        var witness: String?
+        @Flag(help: "JSON output.") var json = false
 
         func run() throws {
-            switch try global.database().verifyAudit() {
-            case .intact(let entries):
-                print("ok: \(entries) entries")
-            case .broken(let seq, let problem):
-                print("broken at entry \(seq): \(problem)")
-                throw ExitCode(1)
+            var head: AuditWitness?
+            if let witness {
+                guard let data = FileManager.default.contents(atPath: witness) else {
+                    throw CLIError("The witness file \(witness) cannot be read.")
+                }
+                do {
+                    head = try AuditWitness(json: data)
+                } catch {
+                    throw CLIError("The witness file \(witness) holds no audit head: \(error)")
+                }
             }
+            let database = try global.database()
+            let report = try database.auditReport(witness: head)
+            if json {
+                try Output.json(AuditReportJSON(report, anchorPath: database.auditAnchorPath))
+            } else if report.isIntact {
+                let anchored = report.anchor.map { ", anchored at entry \($0.seq) (\(Output.time($0.time)))" } ?? ""
+                print("ok: \(report.entries) entries\(anchored)")
+            } else {
+                print("audit log: \(report.findings.count) finding(s)")
+                for finding in report.findings {
+                    print("  \(finding.kind.rawValue): \(finding.message)")
+                }
+            }
+            if !report.isIntact { throw ExitCode(1) }
+        }
+    }
+
+    struct Head: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the signed head of the audit log, for a witness to keep (`audit verify --witness`).")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "JSON output (what `audit verify --witness` reads).") var json = false
+
+        func run() throws {
+            let head = try global.database().auditHead()
+            if json { return try Output.json(head) }
+            print("seq \(head.seq)  hash \(head.hash.map { String(format: "%02x", $0) }.joined())  \(Output.time(head.time))")
+        }
+    }
+
+    struct Reanchor: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: """
+            Accept the log as it is now and anchor its head (after restoring a backup or moving to a new box); \
+            recorded in the audit log with the reason and the replaced anchor.
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Why, in words (recorded).") var reason: String
+
+        func validate() throws {
+            if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a --reason.") }
+        }
+
+        func run() throws {
+            let (previous, current) = try global.database().reanchorAudit(reason: reason, operator: currentOperator)
+            let was = previous.map { "entry \($0.seq) (\(Output.time($0.time)))" } ?? "none readable"
+            print("audit anchor moved to entry \(current.seq); it was at \(was)")
         }
     }
 
@@ -154,5 +210,49 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try Output.json(global.database().export(residentID: id))
+    }
+}
+
+/// `audit verify --json` (docs/cli.md).
+struct AuditReportJSON: Encodable {
+    struct Finding: Encodable {
+        var kind: String
+        var seq: Int64
+        var lastSeq: Int64?
+        var since: String?
+        var message: String
+    }
+
+    var ok: Bool
+    var entries: Int64
+    var head: SignedAuditHead?
+    var anchor: SignedAuditHead?
+    var anchorPath: String
+    var findings: [Finding]
+
+    init(_ report: AuditReport, anchorPath: String) {
+        ok = report.isIntact
+        entries = report.entries
+        head = report.head
+        anchor = report.anchor
+        self.anchorPath = anchorPath
+        findings = report.findings.map {
+            Finding(kind: $0.kind.rawValue, seq: $0.seq, lastSeq: $0.lastSeq, since: $0.since.map(Output.time), message: $0.message)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(entries, forKey: .entries)
+        // Always present, null when absent.
+        try container.encode(head, forKey: .head)
+        try container.encode(anchor, forKey: .anchor)
+        try container.encode(anchorPath, forKey: .anchorPath)
+        try container.encode(findings, forKey: .findings)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ok, entries, head, anchor, anchorPath, findings
     }
 }

@@ -22,7 +22,11 @@ struct GlobalOptions: ParsableArguments {
         socket ?? ProcessInfo.processInfo.environment["OPTGATE_SOCKET"] ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
     }
 
-    func database() throws -> GateDatabase { try GateDatabase(stateDirectory: stateDirectory) }
+    func database() throws -> GateDatabase {
+        try GateDatabase(stateDirectory: stateDirectory, anchorRefused: { refusal in
+            FileHandle.standardError.write(Data("optgate: warning: \(refusal) `optgate audit verify` says more.\n".utf8))
+        })
+    }
 
     /// Sends one request to the daemon and waits for its answer.
     func send(_ request: ControlRequest) throws -> ControlResponse {

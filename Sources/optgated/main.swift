@@ -55,7 +55,9 @@ struct Optgated: AsyncParsableCommand {
         }
         let database: GateDatabase
         do {
-            database = try GateDatabase(stateDirectory: stateDirectory)
+            database = try GateDatabase(stateDirectory: stateDirectory, anchorRefused: { refusal in
+                logger.error("audit anchor not advanced; run optgate audit verify", metadata: ["error": "\(refusal)"])
+            })
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
             throw ExitCode(73)
@@ -139,6 +141,7 @@ struct Optgated: AsyncParsableCommand {
             }))
         }
         services += readers.map { .init(service: SupervisedService(name: $0.name, service: $0.service, health: health, logger: logger)) }
+        services.append(.init(service: AuditHeadService(database: database, clock: ContinuousClock(), logger: logger)))
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(
@@ -148,6 +151,8 @@ struct Optgated: AsyncParsableCommand {
             )
         )
         try await group.run()
+        // After "daemon.stop" is recorded: the last head of this run, for the journal's witnesses.
+        AuditHeadService<ContinuousClock>.logHead(of: database, moment: "stop", logger: logger)
         logger.info("optgated stopped")
     }
 

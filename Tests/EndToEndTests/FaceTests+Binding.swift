@@ -75,7 +75,9 @@ extension FaceTests {
         #expect(gate.simulate("card", "--door", "main", "--uid", "04A1B2C3D4") == "granted (valid) resident \(id)")
         let enrolled = wait()
         #expect(enrolled.succeeded && enrolled.stdout.contains("enrolled 2 face template(s)"), "\(enrolled.stdout)\(enrolled.stderr)")
-        #expect(enrolled.stderr.contains("card was accepted at door main; capturing"), "\(enrolled.stderr)")
+        // Capture of 2 frames can end between two of the CLI's polls, so "capturing" may not be shown; the
+        // audit detail below says the card at this door started it.
+        #expect(enrolled.stderr.contains("armed: the resident presents their own card or PIN at door main"), "\(enrolled.stderr)")
         #expect(try faceTemplates(gate) == "2")
         let sources = try sqlite(gate.databasePath, "SELECT count(*) FROM auditEntry WHERE action = 'face.enroll' AND detail LIKE '%camera at main after the resident''s card%'")
         #expect(sources == "2", "the audit says how the face was taken")

@@ -127,7 +127,7 @@ public final class EvdevReader: Service, Sendable {
             switch wedge?.key(key, at: event.instant) {
             case .card(let hex):
                 guard let uid = CardUID(hex) else { return }
-                logger.debug("wedge reader read a card", metadata: ["card": "\(uid)"])
+                logger.debug("wedge reader read a card")
                 sink(.card(door: door, uid: uid))
             case .rejected(let reason):
                 if floodGuard?.admitMalformed() ?? true {

@@ -149,7 +149,7 @@ public final class PCSCReader: Service, Sendable {
                 switch readUID(context, reader: name) {
                 case .success(let uid):
                     if debouncers[name, default: CardDebouncer(holdoff: holdoff)].present(uid.hex, at: clock.now) {
-                        logger.debug("PC/SC card read", metadata: ["reader.name": "\(name)", "card": "\(uid)"])
+                        logger.debug("PC/SC card read", metadata: ["reader.name": "\(name)"])
                         sink(.card(door: door, uid: uid))
                     }
                 case .failure(let error) where floodGuard?.admitMalformed() ?? true:

@@ -30,12 +30,12 @@ final class AuditJournal: @unchecked Sendable {
     }
 
     /// Writes `record` after any entries still waiting, or queues it when the store refuses.
-    func append(_ record: AuditRecord) {
+    /// - Returns: the entry's seq when it was written now, `nil` when it waits in memory.
+    func append(_ record: AuditRecord) -> Int64? {
         if failingSince != nil { flush() }
         if failingSince == nil {
             do {
-                try database.record(record)
-                return
+                return try database.record(record)
             } catch {
                 failed(error, action: record.action)
             }
@@ -46,6 +46,7 @@ final class AuditJournal: @unchecked Sendable {
             dropped += 1
         }
         publish()
+        return nil
     }
 
     /// Tries again to write what is waiting (called by the decision loop's timer).
@@ -56,7 +57,7 @@ final class AuditJournal: @unchecked Sendable {
     private func flush() {
         while let first = pending.first {
             do {
-                try database.record(first)
+                _ = try database.record(first)
             } catch {
                 publish()
                 return
@@ -68,7 +69,7 @@ final class AuditJournal: @unchecked Sendable {
             "failingSinceMs": String(since.millisecondsSince1970), "droppedEntries": String(dropped),
         ])
         do {
-            try database.record(resumed)
+            _ = try database.record(resumed)
         } catch {
             publish()
             return

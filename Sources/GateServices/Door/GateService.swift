@@ -421,25 +421,28 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
            denials.withLockedValue({ $0.admit(DenialKey(door: door, method: method, reason: decision.reason), at: clock.now) }) == .collapse {
             return
         }
+        let seq = await record(AuditRecord(
+            time: .current(), category: category, action: "\(category.rawValue).\(method?.rawValue ?? decision.reason.rawValue)",
+            door: door, method: method, result: decision.result, reason: decision.reason, residentID: decision.residentID,
+            operator: op, detail: detail
+        ))
+        // No resident id or name in the journal (docs/privacy.md): the audit seq finds the row.
         let message: Logger.Message = decision.reason == .noMatch ? "face: no match" : category == .alarm ? "door alarm" : "access decision"
         logger.info(
             message,
             metadata: [
                 "door.id": "\(door)", "decision.method": "\(method?.rawValue ?? "-")",
                 "decision.result": "\(decision.result.rawValue)", "decision.reason": "\(decision.reason.rawValue)",
-                "resident.id": "\(decision.residentID ?? "-")",
+                "audit.seq": "\(seq.map(String.init) ?? "-")",
             ]
         )
-        await record(AuditRecord(
-            time: .current(), category: category, action: "\(category.rawValue).\(method?.rawValue ?? decision.reason.rawValue)",
-            door: door, method: method, result: decision.result, reason: decision.reason, residentID: decision.residentID,
-            operator: op, detail: detail
-        ))
     }
 
     /// Writes an audit entry through the journal, which holds it in memory while the store refuses writes.
-    private func record(_ record: AuditRecord) async {
-        _ = await offload { [journal] in journal.append(record) }
+    /// - Returns: the entry's seq, `nil` while it waits in memory for the store to take writes again.
+    @discardableResult
+    private func record(_ record: AuditRecord) async -> Int64? {
+        (try? await offload { [journal] in journal.append(record) }.get()) ?? nil
     }
 
     /// Writes one counted entry per closed flood window (`DenialCollapser`); `all` at shutdown.

@@ -15,11 +15,14 @@ public struct DeviceKeys: Sendable {
     private let pinLookupBytes: SecretBytes
     private let templateBytes: SecretBytes
     private let auditBytes: SecretBytes
+    private let auditHeadBytes: SecretBytes
 
     var cardUID: SymmetricKey { SymmetricKey(data: cardUIDBytes) }
     var pinLookup: SymmetricKey { SymmetricKey(data: pinLookupBytes) }
     var template: SymmetricKey { SymmetricKey(data: templateBytes) }
     var audit: SymmetricKey { SymmetricKey(data: auditBytes) }
+    /// Signs the audit head: the head record in the database, the anchor file and `audit head`.
+    var auditHead: SymmetricKey { SymmetricKey(data: auditHeadBytes) }
 
     init(master: SymmetricKey) {
         func derive(_ label: String) -> SecretBytes {
@@ -35,6 +38,7 @@ public struct DeviceKeys: Sendable {
         pinLookupBytes = derive("pin-lookup v1")
         templateBytes = derive("face-template v1")
         auditBytes = derive("audit-chain v1")
+        auditHeadBytes = derive("audit-head v1")
     }
 
     /// Reads the 32-byte master key at `path`, creating it (mode 0640) if it does not exist yet.

@@ -4,8 +4,10 @@ public import GateCore
 
 extension GateDatabase {
     /// Appends an access decision, alarm or system event to the audit log.
-    public func record(_ record: AuditRecord) throws {
-        try write { db in try audit(record, in: db) }
+    /// - Returns: the entry's seq, which is how the journal refers to it (never by resident).
+    @discardableResult
+    public func record(_ record: AuditRecord) throws -> Int64 {
+        try write { db in try audit(record, in: db).seq }
     }
 
     /// Access and alarm events, oldest first. - Parameters: `since` filters by time; `limit` keeps the newest N.
@@ -59,12 +61,11 @@ extension GateDatabase {
         }
     }
 
-    /// Checks the whole audit chain.
+    /// Checks the whole audit log (`auditReport`) and names its first finding.
     public func verifyAudit() throws -> AuditVerification {
-        switch try read({ db in try AuditChain.verify(in: db, key: keys.audit) }) {
-        case .intact(let entries): .intact(entries: entries)
-        case .broken(let seq, let problem): .broken(seq: seq, problem: problem)
-        }
+        let report = try auditReport()
+        guard let first = report.findings.first else { return .intact(entries: Int(report.entries)) }
+        return .broken(seq: first.seq, problem: first.message)
     }
 
     /// Blanks access and alarm events older than `days` (R9, R20), keeping the chain verifiable.
@@ -77,7 +78,7 @@ extension GateDatabase {
                 SELECT seq FROM auditEntry WHERE category IN ('access', 'alarm') AND redactedBy IS NULL AND time < ? ORDER BY seq
                 """, arguments: [cutoff.millisecondsSince1970])
             guard !seqs.isEmpty else { return 0 }
-            let purge = try AuditChain.nextSeq(in: db)
+            let purge = try AuditChain.nextSeq(in: db, headKey: keys.auditHead)
             var detail = try AuditChain.redact(seqs, by: purge, in: db)
             detail["olderThanDays"] = String(days)
             try audit(AuditRecord(time: now(), category: .admin, action: "events.purge", operator: op, detail: detail), in: db)

@@ -67,7 +67,7 @@ extension GateDatabase {
     public func eraseResident(_ id: String, operator op: String) throws -> ErasureReceipt {
         let receipt = try write { db -> ErasureReceipt in
             try requireResident(id, in: db)
-            let tombstone = try AuditChain.nextSeq(in: db)
+            let tombstone = try AuditChain.nextSeq(in: db, headKey: keys.auditHead)
             let seqs = try Int64.fetchAll(db, sql: "SELECT seq FROM auditEntry WHERE residentId = ? AND redactedBy IS NULL ORDER BY seq", arguments: [id])
             var detail = try AuditChain.redact(seqs, by: tombstone, in: db)
             try db.execute(sql: "INSERT INTO pendingErasure (residentId) VALUES (?)", arguments: [id])
