@@ -128,22 +128,20 @@ public final class ControlServer: @unchecked Sendable {
         var peerPID: pid_t = 0, peerUID: uid_t = 0, peerGID: gid_t = 0
         guard gate_peer_credentials(fd, &peerPID, &peerUID, &peerGID) == 0 else { return }
         let peer = ControlPeer(pid: peerPID, uid: peerUID)
-        var pending: [UInt8] = []
+        var framer = ControlLineFramer(maximumLength: ControlRequest.maximumLength)
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
+            while let line = framer.nextLine() {
                 guard send(fd, Self.encode(respond(to: line, peer: peer))) else { return }
             }
-            if pending.count > ControlRequest.maximumLength {
+            if framer.isOverlong {
                 _ = send(fd, Self.encode(.failure("request longer than \(ControlRequest.maximumLength) bytes")))
                 return
             }
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
-            pending += chunk[..<count]
+            framer.append(chunk[..<count])
         }
     }
 
