@@ -134,7 +134,8 @@ public enum ControlSocket {
 
 /// Live counters of the recogniser, read by `optgate status`.
 public struct FaceStatus: Sendable, Hashable, Codable {
-    /// `off` (no door uses face or no camera), `disabled: <reason>`, or `on`.
+    /// `off` (no door uses face or no camera), `disabled: <reason>`, `on`, or `degraded` (on, but the last
+    /// ``degradedAfter`` or more frames were all skipped).
     public var state: String = "off"
     public var embedder: String?
     public var templates: Int = 0
@@ -144,6 +145,13 @@ public struct FaceStatus: Sendable, Hashable, Codable {
     public var framesSkipped: Int = 0
     public var facesAnalysed: Int = 0
     public var decisions: Int = 0
+    /// Frames skipped since the last one that was analysed. From ``degradedAfter`` on, `state` reads `degraded`:
+    /// the camera delivers frames but none can be used (corrupt JPEGs, a failing model), so face entry is not
+    /// working although it is on.
+    public var skippedInARow: Int = 0
+    /// Why the newest skipped frame was skipped (a decoder or model error; never anything about a face).
+    public var lastSkipReason: String?
+    public static let degradedAfter = 10
 
     public init() {}
 }

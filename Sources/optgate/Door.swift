@@ -33,7 +33,7 @@ struct Status: ParsableCommand {
         if json { return try Output.json(status) }
         print("optgated \(status.version), pid \(status.pid), up since \(Output.time(status.startedAt))\(status.simulated ? ", simulated hardware" : "")")
         let face = status.face
-        print("face entry: \(face.state)\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)")
+        print("face entry: \(face.state)\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)\(face.state == "degraded" ? "; the last \(face.skippedInARow) frames were all skipped (\(face.lastSkipReason ?? "unknown"))" : "")")
         for door in status.doors {
             let alarms = door.alarms.isEmpty ? "none" : door.alarms.map(\.rawValue).joined(separator: ",")
             print("door \(door.name): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")")

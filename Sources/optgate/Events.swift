@@ -53,16 +53,14 @@ struct Events: ParsableCommand {
 
     func validate() throws {
         if json && csv { throw ValidationError("Please choose one of --json and --csv.") }
-        if let since, parseSince(since) == nil { throw ValidationError("Please give --since as an ISO 8601 time or YYYY-MM-DD.") }
+        if let since, parseSince(since) == nil {
+            throw ValidationError("Please give --since as a real date YYYY-MM-DD or an ISO 8601 time, from \(CommandLineDate.range).")
+        }
         if let limit, limit < 1 { throw ValidationError("Please give a positive --limit.") }
     }
 
     func parseSince(_ text: String) -> WallTime? {
-        if let full = ISO8601DateFormatter().date(from: text) { return WallTime(full) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        formatter.timeZone = .current
-        return formatter.date(from: text).map(WallTime.init)
+        CommandLineDate.parse(text, endOfDay: false)
     }
 
     func run() throws {

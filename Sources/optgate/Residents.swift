@@ -58,7 +58,7 @@ struct ResidentCommand: ParsableCommand {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a name.") }
             if unit.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a unit.") }
             if let validUntil, parseDate(validUntil) == nil {
-                throw ValidationError("Please give --valid-until as YYYY-MM-DD or an ISO 8601 date-time.")
+                throw ValidationError("Please give --valid-until as a real date YYYY-MM-DD or an ISO 8601 date-time, from \(CommandLineDate.range).")
             }
         }
 
@@ -170,10 +170,7 @@ struct PinCommand: ParsableCommand {
         @Argument(help: "Resident id.") var id: String
 
         func run() throws {
-            if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("PIN (4–8 digits): ".utf8)) }
-            guard let line = readLine(strippingNewline: true), let pin = PIN(line.trimmingCharacters(in: .whitespaces)) else {
-                throw CLIError("a PIN is 4 to 8 digits, given on standard input")
-            }
+            let pin = try PINInput.read()
             try global.database().setPIN(residentID: id, pin: pin, operator: currentOperator)
             print("PIN set for \(id)")
         }

@@ -77,16 +77,10 @@ enum Output {
     }
 }
 
-/// Parses `YYYY-MM-DD` (access ends when that local day ends) or a full ISO 8601 date-time.
+/// Parses `YYYY-MM-DD` (access ends when that local day ends) or a full ISO 8601 date-time, strictly
+/// (see `CommandLineDate`).
 func parseDate(_ text: String) -> WallTime? {
-    let full = ISO8601DateFormatter()
-    if let date = full.date(from: text) { return WallTime(date) }
-    let parts = text.split(separator: "-").compactMap { Int($0) }
-    guard parts.count == 3, text.count == 10 else { return nil }
-    var components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
-    components.day = parts[2] + 1
-    guard let date = Calendar.current.date(from: components) else { return nil }
-    return WallTime(date)
+    CommandLineDate.parse(text, endOfDay: true)
 }
 
 extension ConsentMethod: ExpressibleByArgument {}

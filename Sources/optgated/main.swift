@@ -108,7 +108,7 @@ struct Optgated: AsyncParsableCommand {
                     recognition.enroll(residentID: resident, frames: frames, operatorName: operatorName, reply: reply)
                 }
             }
-            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: simulated,
+            control = try ControlService(path: socketPath, group: configuration.controlGroup, gate: gate, simulated: simulate,
                                          enrol: enrol, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))

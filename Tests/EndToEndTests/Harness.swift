@@ -47,9 +47,10 @@ final class Gate: @unchecked Sendable {
     var configPath: String { "\(directory).json" }
     var databasePath: String { "\(directory)/optgate.sqlite" }
 
-    /// Starts `optgated --simulate` and waits until its control socket answers.
-    func start(config: String? = nil, extra: [String] = [], environment: [String: String] = [:]) throws {
-        var arguments = ["--state-dir", directory, "--simulate", "--log-level", "debug"] + extra
+    /// Starts `optgated --simulate` (or without `--simulate`: doors without `gpio` still get simulated relays,
+    /// but injected inputs are refused) and waits until its control socket answers.
+    func start(config: String? = nil, extra: [String] = [], environment: [String: String] = [:], simulate: Bool = true) throws {
+        var arguments = ["--state-dir", directory] + (simulate ? ["--simulate"] : []) + ["--log-level", "debug"] + extra
         if let config {
             let path = "\(directory).json"
             try config.write(toFile: path, atomically: true, encoding: .utf8)

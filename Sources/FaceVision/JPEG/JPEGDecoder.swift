@@ -5,6 +5,11 @@ internal import CTurboJPEG
 /// The header is read first and checked against ``maximumPixels`` before any pixel buffer is allocated, so a small
 /// file that claims 10000x10000 is refused cheaply. Progressive scans are limited (`TJFLAG_LIMITSCANS`).
 ///
+/// After any failed decode the TurboJPEG handle is replaced: libjpeg-turbo can leave a handle in a broken state after
+/// an error (one corrupt MJPEG frame made every later clean frame fail with "Bogus Huffman table definition").
+///
+/// CMYK and YCCK JPEGs (print workflows) are refused as ``JPEGError/unsupportedColourSpace(_:)``.
+///
 /// Not `Sendable`: a TurboJPEG handle keeps per-call state. Use one decoder per thread.
 public final class JPEGDecoder {
     /// Largest `width * height` accepted.
@@ -12,7 +17,7 @@ public final class JPEGDecoder {
     /// When `false` (the default), any libjpeg warning ("Corrupt JPEG data: …") fails the decode; when `true`, only
     /// truncation does, and images with other recoverable damage (common in webcam MJPEG) are returned.
     public let acceptsRecoverableDamage: Bool
-    private let handle: tjhandle
+    private var handle: tjhandle
 
     /// - Parameters:
     ///   - maximumPixels: largest `width * height` to decode; the default fits 4096x4096.
@@ -33,13 +38,29 @@ public final class JPEGDecoder {
     /// `tjDecompressHeader3`.
     /// - Returns: the image size the header declares, in pixels.
     public func dimensions(of jpeg: some Collection<UInt8>) throws(JPEGError) -> (width: Int, height: Int) {
-        try header(Array(jpeg), enforcingLimit: false)
+        try recovering { () throws(JPEGError) in try header(Array(jpeg), enforcingLimit: false) }
     }
 
     /// Decodes `jpeg` to packed BGR (`stride == 3 * width`). The corresponding C function is `tjDecompress2`.
     /// - Throws: ``JPEGError``: `.empty`, `.notJPEG`, `.truncated`, `.tooLarge` (before allocating), `.corrupt`.
     public func decode(_ jpeg: some Collection<UInt8>) throws(JPEGError) -> BGRImage {
-        let bytes = Array(jpeg)
+        try recovering { () throws(JPEGError) in try decodeWithHandle(Array(jpeg)) }
+    }
+
+    /// Runs `body`; when it fails, replaces the handle so the next call starts from a clean state.
+    private func recovering<T>(_ body: () throws(JPEGError) -> T) throws(JPEGError) -> T {
+        do {
+            return try body()
+        } catch {
+            if let fresh = tjInitDecompress() {
+                tjDestroy(handle)
+                handle = fresh
+            }
+            throw error
+        }
+    }
+
+    private func decodeWithHandle(_ bytes: [UInt8]) throws(JPEGError) -> BGRImage {
         let (width, height) = try header(bytes, enforcingLimit: true)
         let stride = width * 3
         var pixels = [UInt8](repeating: 0, count: stride * height)
@@ -60,8 +81,13 @@ public final class JPEGDecoder {
         }
         if status != 0 {
             let message = String(cString: tjGetErrorStr2(handle))
-            if message.contains("Premature end") { throw .truncated }
             let isWarning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
+            if isWarning, acceptsRecoverableDamage, let fresh = tjInitDecompress() {
+                // The image is returned, but the handle is not trusted for the next one.
+                tjDestroy(handle)
+                handle = fresh
+            }
+            if message.contains("Premature end") { throw .truncated }
             if !(isWarning && acceptsRecoverableDamage) { throw .corrupt(message: message) }
         }
         do {
@@ -87,6 +113,11 @@ public final class JPEGDecoder {
             throw .corrupt(message: message)
         }
         guard width > 0, height > 0 else { throw .corrupt(message: "the header declares \(width)x\(height)") }
+        switch colorspace {
+        case Int32(TJCS_CMYK.rawValue): throw .unsupportedColourSpace("CMYK")
+        case Int32(TJCS_YCCK.rawValue): throw .unsupportedColourSpace("YCCK (CMYK)")
+        default: break
+        }
         let (pixelCount, overflow) = Int(width).multipliedReportingOverflow(by: Int(height))
         guard !enforcingLimit || (!overflow && pixelCount <= maximumPixels) else {
             throw .tooLarge(width: Int(width), height: Int(height), maximumPixels: maximumPixels)

@@ -26,15 +26,7 @@ struct ConfigObject {
     }
 
     static func parse(json data: Data) throws(ConfigurationError) -> ConfigObject {
-        let object: JSONValue
-        do {
-            object = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            let reason = (context.underlyingError as? NSError)?.userInfo["NSDebugDescription"] as? String ?? context.debugDescription
-            throw ConfigurationError(key: "", problem: "the file is not valid JSON (\(reason))")
-        } catch {
-            throw ConfigurationError(key: "", problem: "the file is not valid JSON")
-        }
+        let object = try StrictJSON.parse(data)
         guard case .object(let values) = object else {
             throw ConfigurationError(key: "", problem: "the top level must be a JSON object")
         }
@@ -57,8 +49,10 @@ struct ConfigObject {
 
     mutating func integer(_ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         let double = try number(key, default: Double(value), range: Double(range.lowerBound)...Double(range.upperBound))
-        guard double == double.rounded() else { throw ConfigurationError(key: name(key), problem: "expected a whole number") }
-        return Int(double)
+        guard double == double.rounded(), let whole = Int(exactly: double) else {
+            throw ConfigurationError(key: name(key), problem: "expected a whole number")
+        }
+        return whole
     }
 
     mutating func string(_ key: String, default value: String?) throws(ConfigurationError) -> String? {
@@ -145,34 +139,22 @@ struct ConfigObject {
         }
     }
 
-    private func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+    /// Whole numbers without a fraction ("45", not "45.0"); any other value, however large, as Swift prints it
+    /// ("1e+20"): converting every whole `Double` to `Int` trapped at 2^63.
+    static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15, let whole = Int(exactly: value) { return String(whole) }
+        return String(value)
     }
+
+    private func format(_ value: Double) -> String { Self.format(value) }
 }
 
 /// A JSON value that keeps booleans, numbers and strings apart (JSONSerialization on Linux does not).
-enum JSONValue: Decodable {
+enum JSONValue: Equatable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let array = try? container.decode([JSONValue].self) {
-            self = .array(array)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
 }

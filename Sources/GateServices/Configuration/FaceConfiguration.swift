@@ -114,6 +114,9 @@ public struct FaceConfiguration: Sendable, Hashable {
         minSharpness = try object.number("minSharpness", default: 10, range: 0...10_000)
         minScore = try object.number("minScore", default: 0.6, range: 0.3...1)
         captureZone = try object.numbers("captureZone", count: 4, range: 0...1)
+        if let zone = captureZone, zone[2] <= 0 || zone[3] <= 0 {
+            throw ConfigurationError(key: "face.captureZone", problem: "the width and height must be more than 0: no face could ever be inside")
+        }
 
         let kind = try object.string("embedder", default: "dlib")
         var dnn = try object.object("dnn")

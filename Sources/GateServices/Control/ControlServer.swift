@@ -26,6 +26,12 @@ public struct ControlPeer: Sendable {
 /// connection, at most `maximumConnections`), never on the cooperative pool. Each request is handed to
 /// `handler`, which answers through a callback; the connection thread waits for it with a timeout.
 /// Garbage, oversized lines and slow clients get an error and never disturb the daemon.
+///
+/// Idle and slow clients cannot lock others out: each request line must arrive whole within
+/// `requestDeadline` of the connection opening (or of the previous answer), however the bytes trickle in;
+/// one Unix user holds at most `maximumConnectionsPerUser` connections; and when the socket is full, a new
+/// client takes the place of the connection that has waited longest without sending a request, so
+/// `optgate status` and `door open` are answered even while the slots are held.
 public final class ControlServer: @unchecked Sendable {
     public typealias Handler = @Sendable (ControlRequest, ControlPeer, @escaping @Sendable (ControlResponse) -> Void) -> Void
 
@@ -34,11 +40,28 @@ public final class ControlServer: @unchecked Sendable {
     let handler: Handler
     let logger: Logger
     static let maximumConnections = 16
+    static let maximumConnectionsPerUser = 8
+    /// Time for a whole request line to arrive, counted from the connection or the previous answer.
+    static let requestDeadline: Duration = .seconds(10)
+    /// An idle connection younger than this is never replaced (the newest client is refused instead).
+    static let minimumIdleBeforeReplacement: Duration = .milliseconds(200)
+    /// Malformed requests logged per connection; the rest are counted in one line when it closes.
+    static let malformedNoticesPerConnection = 3
+
+    private struct Connection {
+        var fd: Int32
+        var uid: uid_t
+        /// When the connection started waiting for its next request; `nil` while a request is being answered.
+        var waitingSince: ContinuousClock.Instant?
+    }
+
     // Guarded by `lock`.
     private let lock = NSLock()
     private var listenFD: Int32 = -1
-    private var connections = 0
+    private var connections: [Int: Connection] = [:]
+    private var nextConnectionID = 0
     private var stopped = false
+    private let clock = ContinuousClock()
 
     public init(path: String, group: String?, logger: Logger, handler: @escaping Handler) {
         self.path = path
@@ -50,7 +73,12 @@ public final class ControlServer: @unchecked Sendable {
     /// Binds the socket (replacing a stale one) and starts the acceptor thread.
     /// - Throws: `ControlServerError` when the path is in use by a live daemon or cannot be bound.
     public func start() throws {
-        if FileManager.default.fileExists(atPath: path) {
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            // Only ever replace a socket: a mistyped control.socketPath must not delete someone's file.
+            guard existing.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK) else {
+                throw ControlServerError(message: "the control socket path \(path) exists and is not a socket; refusing to replace it (check control.socketPath)")
+            }
             if let probe = try? Self.connect(path: path) {
                 close(probe)
                 throw ControlServerError(message: "another optgated is already serving \(path)")
@@ -88,7 +116,8 @@ public final class ControlServer: @unchecked Sendable {
             shutdown(fd, Int32(SHUT_RDWR))
             close(fd)
         }
-        unlink(path)
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK) { unlink(path) }
     }
 
     private func acceptLoop(_ fd: Int32) {
@@ -101,43 +130,107 @@ public final class ControlServer: @unchecked Sendable {
                 return
             }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            let admitted = lock.withLock { () -> Bool in
-                guard connections < Self.maximumConnections else { return false }
-                connections += 1
-                return true
+            var peerPID: pid_t = 0, peerUID: uid_t = 0, peerGID: gid_t = 0
+            guard gate_peer_credentials(client, &peerPID, &peerUID, &peerGID) == 0 else {
+                close(client)
+                continue
             }
-            guard admitted else {
+            guard let id = admit(client, uid: peerUID) else {
                 send(client, Self.encode(.failure("too many control connections; try again")))
                 close(client)
                 continue
             }
+            let peer = ControlPeer(pid: peerPID, uid: peerUID)
             let thread = Thread { [self] in
-                serve(client)
+                serve(client, id: id, peer: peer)
+                // Forget the descriptor before closing it, so an eviction never reaches a reused number.
+                lock.withLock { _ = connections.removeValue(forKey: id) }
                 close(client)
-                lock.withLock { connections -= 1 }
             }
             thread.name = "optgate.control.connection"
             thread.start()
         }
     }
 
-    private func serve(_ fd: Int32) {
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    /// Finds room for a new connection of `uid`, replacing the longest-idle connection (of the same user when
+    /// that user is at its cap) if need be. - Returns: the connection's id, or `nil` when there is no room.
+    private func admit(_ fd: Int32, uid: uid_t) -> Int? {
+        lock.withLock { () -> Int? in
+            let now = clock.now
+            func longestIdle(_ candidates: [Int: Connection]) -> Int? {
+                candidates.compactMap { id, connection -> (Int, ContinuousClock.Instant)? in
+                    guard let since = connection.waitingSince, since.duration(to: now) >= Self.minimumIdleBeforeReplacement else { return nil }
+                    return (id, since)
+                }.min { $0.1 < $1.1 }?.0
+            }
+            let ofUser = connections.filter { $0.value.uid == uid }
+            var victim: Int?
+            if ofUser.count >= Self.maximumConnectionsPerUser {
+                guard let idle = longestIdle(ofUser) else { return nil }
+                victim = idle
+            } else if connections.count >= Self.maximumConnections {
+                guard let idle = longestIdle(connections) else { return nil }
+                victim = idle
+            }
+            if let victim, let replaced = connections.removeValue(forKey: victim) {
+                let notice = Self.encode(.failure("connection closed: it sent no complete request while others were waiting"))
+                _ = notice.withUnsafeBytes { Glibc.send(replaced.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                shutdown(replaced.fd, Int32(SHUT_RDWR))
+                logger.notice("idle control connection replaced by a new one", metadata: ["peer.uid": "\(replaced.uid)"])
+            }
+            let id = nextConnectionID
+            nextConnectionID += 1
+            connections[id] = Connection(fd: fd, uid: uid, waitingSince: now)
+            return id
+        }
+    }
+
+    private func setWaiting(_ id: Int, _ waiting: Bool) {
+        lock.withLock { connections[id]?.waitingSince = waiting ? clock.now : nil }
+    }
+
+    private func serve(_ fd: Int32, id: Int, peer: ControlPeer) {
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var peerPID: pid_t = 0, peerUID: uid_t = 0, peerGID: gid_t = 0
-        guard gate_peer_credentials(fd, &peerPID, &peerUID, &peerGID) == 0 else { return }
-        let peer = ControlPeer(pid: peerPID, uid: peerUID)
+        var malformed = 0
+        defer {
+            if malformed > Self.malformedNoticesPerConnection {
+                logger.notice("more malformed control requests on this connection were not logged",
+                              metadata: ["peer.pid": "\(peer.pid)", "requests.unlogged": "\(malformed - Self.malformedNoticesPerConnection)"])
+            }
+        }
         var framer = ControlLineFramer(maximumLength: ControlRequest.maximumLength)
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var deadline = clock.now.advanced(by: Self.requestDeadline)
         while true {
             while let line = framer.nextLine() {
-                guard send(fd, Self.encode(respond(to: line, peer: peer))) else { return }
+                setWaiting(id, false)
+                let (response, wellFormed) = respond(to: line, peer: peer)
+                if !wellFormed {
+                    malformed += 1
+                    if malformed <= Self.malformedNoticesPerConnection {
+                        logger.notice("malformed control request", metadata: ["peer.pid": "\(peer.pid)", "request.bytes": "\(line.count)"])
+                    }
+                }
+                guard send(fd, Self.encode(response)) else { return }
+                setWaiting(id, true)
+                deadline = clock.now.advanced(by: Self.requestDeadline)
             }
             if framer.isOverlong {
                 _ = send(fd, Self.encode(.failure("request longer than \(ControlRequest.maximumLength) bytes")))
                 return
             }
+            let remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero else {
+                _ = send(fd, Self.encode(.failure("no complete request within \(Self.requestDeadline); closing the connection")))
+                return
+            }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, 60_000))
+            let ready = poll(&poller, 1, milliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready >= 0 else { return }
+            if ready == 0 { continue }
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
@@ -145,17 +238,18 @@ public final class ControlServer: @unchecked Sendable {
         }
     }
 
-    private func respond(to line: [UInt8], peer: ControlPeer) -> ControlResponse {
+    /// - Returns: the answer, and whether the line was a well-formed request (malformed ones are logged by the caller,
+    ///   a few per connection).
+    private func respond(to line: [UInt8], peer: ControlPeer) -> (ControlResponse, Bool) {
         let request: ControlRequest
         do {
             request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
         } catch {
-            logger.notice("malformed control request", metadata: ["peer.pid": "\(peer.pid)", "request.bytes": "\(line.count)"])
-            return .failure("malformed request: expected one JSON object per line (see docs/control-socket.md)")
+            return (.failure("malformed request: expected one JSON object per line (see docs/control-socket.md)"), false)
         }
         let box = ResponseBox()
         handler(request, peer) { box.fill($0) }
-        return box.wait(seconds: 20) ?? .failure("the daemon did not answer in time")
+        return (box.wait(seconds: 20) ?? .failure("the daemon did not answer in time"), true)
     }
 
     @discardableResult

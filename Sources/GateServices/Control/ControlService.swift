@@ -11,7 +11,12 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
     /// Enrols from the camera: resident id, frames, operator, reply. `nil` when face entry is off.
     public typealias CameraEnrolment = @Sendable (String, Int, String, @escaping @Sendable (ControlResponse) -> Void) -> Void
 
+    /// Most keypad keys one `simulate` request may inject (a `keys` string or a `pin`).
+    public static var maximumKeysPerRequest: Int { 64 }
+
     /// Binds the socket now, so that a second daemon or a bad path fails before `READY`.
+    /// - Parameter simulated: whether the daemon was started with `--simulate`; only then are `simulate`
+    ///   and `stall` accepted (a door without a `gpio` section is simulated, but that alone is not enough).
     public init(path: String, group: String?, gate: GateService<C>, simulated: Bool, enrol: CameraEnrolment? = nil,
                 logger: Logger) throws {
         server = ControlServer(path: path, group: group, logger: logger) { request, peer, reply in
@@ -55,7 +60,11 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
                 return
             }
             if case .stall(let seconds) = input {
-                gate.stall(for: .milliseconds(Int64(min(max(seconds, 0), 600) * 1000)), reply: reply)
+                guard seconds.isFinite, (0...600).contains(seconds) else {
+                    reply(.failure("stall takes 0 to 600 seconds"))
+                    return
+                }
+                gate.stall(for: .milliseconds(Int64(seconds * 1000)), reply: reply)
                 return
             }
             switch Self.gateInputs(for: input, door: door) {
@@ -77,9 +86,15 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
             }
             return .success([.card(door: door, uid: uid)])
         case .pin(let digits):
+            guard digits.utf8.count <= maximumKeysPerRequest else {
+                return .failure(ControlServerError(message: "at most \(maximumKeysPerRequest) keys per request"))
+            }
             guard let pin = PIN(digits) else { return .failure(ControlServerError(message: "a PIN is digits only")) }
             return .success(pin.digits.map { .key(door: door, .digit(UInt8($0.wholeNumberValue!))) } + [.key(door: door, .submit)])
         case .keys(let text):
+            guard text.utf8.count <= maximumKeysPerRequest else {
+                return .failure(ControlServerError(message: "at most \(maximumKeysPerRequest) keys per request; send more in several requests"))
+            }
             let keys = text.compactMap(KeypadKey.init(character:))
             guard !keys.isEmpty, keys.count == text.count else {
                 return .failure(ControlServerError(message: "keys are 0-9, # and *"))

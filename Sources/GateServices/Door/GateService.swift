@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 public import GateControl
 import GateCore
 public import GateStore
@@ -42,6 +43,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let continuation: AsyncStream<Event>.Continuation
     private let storeQueue = DispatchQueue(label: "optgate.store")
     private let progress = Locked<UInt64>(0)
+    private let stalling = Mutex(false)
 
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
                 logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus())) {
@@ -85,9 +87,22 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     /// The newest heartbeat the decision loop has processed: the watchdog's evidence of progress.
     public var processedHeartbeat: UInt64 { progress.value }
 
-    /// Simulation only: blocks the decision loop for `duration` (tests the watchdog).
+    /// Simulation only: blocks the decision loop for `duration` (tests the watchdog). One stall at a time: a
+    /// second is refused while one is queued or running, and shutdown cuts a running one short.
     public func stall(for duration: Duration, reply: @escaping Reply) {
-        continuation.yield(.stall(duration))
+        let accepted = stalling.withLock { running in
+            defer { running = true }
+            return !running
+        }
+        guard accepted else {
+            reply(.failure("a stall is already running; wait for it to end"))
+            return
+        }
+        if case .terminated = continuation.yield(.stall(duration)) {
+            stalling.withLock { $0 = false }
+            reply(.failure("the daemon is shutting down"))
+            return
+        }
         reply(ControlResponse(ok: true, message: "decision loop stalled for \(duration)"))
     }
 
@@ -151,7 +166,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         case .heartbeat(let token):
             progress.value = token
         case .stall(let duration):
-            try? await clock.sleep(for: duration)
+            // SIGTERM must not wait for a simulated hang to run out.
+            try? await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(for: duration) }
+            stalling.withLock { $0 = false }
         case .reload(let configuration, let reply):
             let current = Set(doors.keys)
             guard Set(configuration.doors.map(\.name)) == current else {

@@ -181,7 +181,7 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
             case .bgr(let image): return image
             }
         } catch {
-            status.value.framesSkipped += 1
+            skipped(because: "\(error)")
             logger.debug("frame skipped", metadata: ["error": "\(error)"])
             return nil
         }
@@ -193,17 +193,45 @@ public final class RecognitionService<C: Clock>: Service, Sendable where C.Durat
         status.value.framesProcessed += 1
         do {
             guard let face = try engine.usableFaces(in: image).faces.first else {
+                analysed()
                 aggregator.observeEmptyFrame(at: now)
                 return .pending
             }
             let probe = try engine.embed(face, in: image)
             status.value.facesAnalysed += 1
+            analysed()
             return aggregator.observe(aggregator.candidate(for: index.nearest(to: probe)), at: now)
         } catch {
-            status.value.framesSkipped += 1
+            skipped(because: "\(error)")
             logger.warning("face analysis failed", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    /// Counts a skipped frame; after `FaceStatus.degradedAfter` in a row, status says `degraded` (logged once).
+    private func skipped(because reason: String) {
+        var face = status.value
+        face.framesSkipped += 1
+        face.skippedInARow += 1
+        face.lastSkipReason = reason
+        let degrading = face.state == "on" && face.skippedInARow >= FaceStatus.degradedAfter
+        if degrading { face.state = "degraded" }
+        status.value = face
+        if degrading {
+            logger.error("face entry degraded: every recent frame was skipped; card and PIN unaffected",
+                         metadata: ["face.skippedInARow": "\(face.skippedInARow)", "error": "\(reason)"])
+        }
+    }
+
+    /// A frame made it through analysis: a degraded pipeline is working again.
+    private func analysed() {
+        var face = status.value
+        guard face.skippedInARow > 0 || face.state == "degraded" else { return }
+        let recovered = face.state == "degraded"
+        face.skippedInARow = 0
+        if recovered { face.state = "on" }
+        status.value = face
+        if recovered { logger.notice("face entry recovered: frames are analysed again") }
     }
 
     private func rebuildIndex() -> FaceIndex? {
