@@ -15,8 +15,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         byteOrder: rulesByte & 4 == 0 ? .bigEndian : .littleEndian,
         interKeyTimeout: .milliseconds(Int(timeoutByte) * 4 + 1))
     let minimum = 4 + Int(rulesByte >> 3 & 3)
+    #if KEYPAD_MODE
+    let pinRules = PinEntryRules(minimumDigits: minimum, maximumDigits: minimum + Int(rulesByte >> 5 & 3),
+                                 interDigitTimeout: .milliseconds(Int(timeoutByte) * 40 + 1),
+                                 mode: rulesByte & 0x80 == 0 ? .pin : .unitPin)
+    #else
     let pinRules = PinEntryRules(minimumDigits: minimum, maximumDigits: minimum + Int(rulesByte >> 5 & 3),
                                  interDigitTimeout: .milliseconds(Int(timeoutByte) * 40 + 1))
+    #endif
     var wedge = WedgeEntry<EventInstant>(rules: wedgeRules)
     var pad = PinEntryStateMachine<EventInstant>(rules: pinRules)
 
@@ -27,22 +33,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         require(event.bytes.withUnsafeBytes { InputEvent.decode($0).events } == [event], "an event does not survive its bytes")
         guard event.isKeyPress else { continue }
         let now = event.instant
+        // `if case`, not `switch`: new actions elsewhere must not break the fuzz build.
         if let key = EvdevKeys.wedgeKey(event.code) {
-            switch wedge.key(key, at: now) {
-            case .card(let hex):
+            let action = wedge.key(key, at: now)
+            if case .card(let hex) = action {
                 require(CardUID(hex)?.hex == hex, "the wedge produced a card number that is not a UID")
-            case .rejected(let reason): require(!reason.description.isEmpty)
-            case .none: break
             }
+            if case .rejected(let reason) = action { require(!reason.description.isEmpty) }
         }
-        if let key = EvdevKeys.keypadKey(event.code) {
-            switch pad.key(key, at: now) {
-            case .submit(let pin):
-                require((pinRules.minimumDigits...pinRules.maximumDigits).contains(pin.digits.count),
-                             "a PIN of the wrong length was submitted")
-                require(pin.description == "<PIN redacted>")
-            case .none, .reject, .timedOut: break
-            }
+        if let key = EvdevKeys.keypadKey(event.code), let (pin, unit) = submitted(pad.key(key, at: now)) {
+            require((pinRules.minimumDigits...pinRules.maximumDigits).contains(pin.digits.count),
+                    "a PIN of the wrong length was submitted")
+            require(pin.description == "<PIN redacted>")
+            if let unit { require(!unit.isEmpty && unit.count <= 12 && unit.allSatisfy(\.isASCII) && unit.allSatisfy(\.isNumber)) }
         }
         _ = pad.tick(at: now)
     }
@@ -53,4 +56,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     return 0
+}
+
+/// The PIN (and unit code, in unit + PIN mode) of a `.submit` action, read by reflection so the target
+/// compiles whether `.submit` carries the PIN alone or the PIN and a unit.
+func submitted(_ action: PinEntryAction) -> (PIN, unit: String?)? {
+    guard case .submit = action, let payload = Mirror(reflecting: action).children.first?.value else { return nil }
+    if let pin = payload as? PIN { return (pin, nil) }
+    let parts = Mirror(reflecting: payload).children.map(\.value)
+    guard let pin = parts.first as? PIN else { fatalError("a submitted action without a PIN") }
+    return (pin, parts.dropFirst().first.flatMap { $0 as? String? } ?? nil)
 }
