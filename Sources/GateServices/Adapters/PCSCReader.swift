@@ -197,27 +197,10 @@ public final class PCSCReader: Service, Sendable {
 
     /// The UID from a GET DATA response: data followed by status word 90 00, 4–10 bytes of data.
     public static func parseUIDResponse(_ answer: [UInt8]) -> Result<CardUID, ReaderError> {
-        guard answer.count >= 2 else {
-            return .failure(.badUIDResponse("the reader sent no status word (\(answer.count) bytes)"))
-        }
-        let sw = answer.suffix(2).map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
-        guard answer.suffix(2) == [0x90, 0x00] else {
-            return .failure(.badUIDResponse("the reader answered status \(sw) instead of 90 00"))
-        }
-        let data = answer.dropLast(2)
-        guard let uid = CardUID(data.map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined()) else {
-            return .failure(.badUIDResponse("the UID is \(data.count) bytes, not 4 to 10"))
-        }
-        return .success(uid)
+        PCSCUIDResponse.parse(answer)
     }
 
     static func error(_ call: String, _ result: LONG) -> ReaderError {
         .pcsc(call, code: Int(result), text: String(cString: pcsc_stringify_error(result)))
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -199,13 +199,11 @@ public final class ControlServer: @unchecked Sendable {
                               metadata: ["peer.pid": "\(peer.pid)", "requests.unlogged": "\(malformed - Self.malformedNoticesPerConnection)"])
             }
         }
-        var pending: [UInt8] = []
+        var framer = ControlLineFramer(maximumLength: ControlRequest.maximumLength)
         var chunk = [UInt8](repeating: 0, count: 4096)
         var deadline = clock.now.advanced(by: Self.requestDeadline)
         while true {
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
+            while let line = framer.nextLine() {
                 setWaiting(id, false)
                 let (response, wellFormed) = respond(to: line, peer: peer)
                 if !wellFormed {
@@ -218,7 +216,7 @@ public final class ControlServer: @unchecked Sendable {
                 setWaiting(id, true)
                 deadline = clock.now.advanced(by: Self.requestDeadline)
             }
-            if pending.count > ControlRequest.maximumLength {
+            if framer.isOverlong {
                 _ = send(fd, Self.encode(.failure("request longer than \(ControlRequest.maximumLength) bytes")))
                 return
             }
@@ -236,7 +234,7 @@ public final class ControlServer: @unchecked Sendable {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
-            pending += chunk[..<count]
+            framer.append(chunk[..<count])
         }
     }
 

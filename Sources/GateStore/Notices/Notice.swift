@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A versioned consent notice (R5). Its version and the SHA-256 of its exact text are pinned in every
@@ -14,8 +13,20 @@ public struct Notice: Sendable, Hashable {
         self.language = language
         self.text = text
     }
+}
 
-    public var sha256: String { SHA256.hash(data: Data(text.utf8)).hex }
+/// The name of a notice text file, `face-recognition.v<VERSION>.<LANG>.txt`.
+public struct NoticeFileName: Sendable, Hashable {
+    public var version: String
+    public var language: String
+
+    /// - Returns: `nil` for any other file name.
+    public init?(_ name: String) {
+        let parts = name.split(separator: ".")
+        guard parts.count == 4, parts[0] == "face-recognition", parts[1].hasPrefix("v"), parts[3] == "txt" else { return nil }
+        version = String(parts[1].dropFirst())
+        language = String(parts[2])
+    }
 }
 
 /// The notice texts shipped with optgate, read from `face-recognition.v<VERSION>.<LANG>.txt` files.
@@ -27,11 +38,9 @@ public enum NoticeLibrary {
         guard let directory = directory() else { return [] }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return files.sorted().compactMap { name -> Notice? in
-            let parts = name.split(separator: ".")
-            guard parts.count == 4, parts[0] == "face-recognition", parts[1].hasPrefix("v"), parts[3] == "txt",
-                  let text = FileManager.default.contents(atPath: "\(directory)/\(name)")
+            guard let file = NoticeFileName(name), let text = FileManager.default.contents(atPath: "\(directory)/\(name)")
             else { return nil }
-            return Notice(version: String(parts[1].dropFirst()), language: String(parts[2]), text: String(decoding: text, as: UTF8.self))
+            return Notice(version: file.version, language: file.language, text: String(decoding: text, as: UTF8.self))
         }
     }
 
