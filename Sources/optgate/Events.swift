@@ -3,7 +3,7 @@ import Foundation
 import GateCore
 import GateStore
 
-/// An event as `--json` and `--csv` print it (docs/cli-json.md).
+/// An event as `--json` and `--csv` print it (docs/cli.md).
 struct EventJSON: Encodable {
     var seq: Int64
     var time: String

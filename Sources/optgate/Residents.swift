@@ -15,7 +15,7 @@ struct Init: ParsableCommand {
     }
 }
 
-/// A resident as `--json` prints it (docs/cli-json.md).
+/// A resident as `--json` prints it (docs/cli.md).
 struct ResidentJSON: Encodable {
     var id: String
     var name: String
