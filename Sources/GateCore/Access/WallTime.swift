@@ -17,6 +17,12 @@ public struct WallTime: Sendable, Hashable, Comparable, Codable {
         WallTime(millisecondsSince1970: millisecondsSince1970 + Int64(days) * 86_400_000)
     }
 
+    /// This time moved by `duration` (negative moves it back), to the millisecond.
+    public func advanced(by duration: Duration) -> WallTime {
+        let (seconds, attoseconds) = duration.components
+        return WallTime(millisecondsSince1970: millisecondsSince1970 + seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
     public init(from decoder: any Decoder) throws {
         millisecondsSince1970 = try decoder.singleValueContainer().decode(Int64.self)
     }

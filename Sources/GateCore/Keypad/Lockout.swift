@@ -158,10 +158,3 @@ public struct PinGuessLimits: Sendable, Hashable {
         counters[scope] = counter.isEmpty ? nil : counter
     }
 }
-
-extension WallTime {
-    public func advanced(by duration: Duration) -> WallTime {
-        let (seconds, attoseconds) = duration.components
-        return WallTime(millisecondsSince1970: millisecondsSince1970 + seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
-}

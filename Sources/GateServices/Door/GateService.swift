@@ -453,8 +453,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         let wallNow = WallTime.current()
         for window in closed {
             let age = window.windowStart.duration(to: now)
-            let start = WallTime(millisecondsSince1970: wallNow.millisecondsSince1970 - age.components.seconds * 1000
-                                 - age.components.attoseconds / 1_000_000_000_000_000)
+            let start = wallNow.advanced(by: .zero - age)
             logger.notice("repeated denials collapsed into one entry", metadata: [
                 "door.id": "\(window.key.door)", "decision.reason": "\(window.key.reason.rawValue)", "denials.count": "\(window.count)",
             ])

@@ -59,7 +59,7 @@ public final class SupervisedService: Service, Sendable {
             restarts += 1
             lastReason = reason
             health.update(ServiceHealth(name: name, state: "restarting", reason: reason, restarts: restarts,
-                                        nextAttempt: WallTime.current().adding(delay)))
+                                        nextAttempt: WallTime.current().advanced(by: delay)))
             logger.error("service ended; restarting it after a pause, card and PIN decisions go on",
                          metadata: ["reason": "\(reason)", "restart.delay": "\(delay)", "restart.count": "\(restarts)"])
             onEnd(reason, delay)
@@ -74,9 +74,3 @@ public final class SupervisedService: Service, Sendable {
     }
 }
 
-extension WallTime {
-    func adding(_ duration: Duration) -> WallTime {
-        let (seconds, attoseconds) = duration.components
-        return WallTime(millisecondsSince1970: millisecondsSince1970 + seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
-}
