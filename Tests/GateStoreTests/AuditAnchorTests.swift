@@ -138,7 +138,11 @@ import Testing
         let grown = try store.auditReport()
         #expect(kinds(grown) == [.databaseRolledBack], "\(grown.findings)")
         #expect(grown.anchor?.seq == 10)
-        #expect(refusals.withLock { $0 } == [.behind(anchoredSeq: 10), .diverged(anchoredSeq: 10)])
+        // The anchor writer coalesces bursts and writes only the newest head, so whether it also saw a head
+        // still behind entry 10 (`.behind`) depends on timing; the head past it is always refused as diverged.
+        let seen = refusals.withLock { $0 }
+        #expect(seen.last == .diverged(anchoredSeq: 10), "\(seen)")
+        #expect(seen.allSatisfy { $0 == .behind(anchoredSeq: 10) || $0 == .diverged(anchoredSeq: 10) }, "\(seen)")
     }
 
     @Test func rollingBackTheDatabaseAndTheAnchorTogetherIsCaughtOnlyByAWitness() throws {
