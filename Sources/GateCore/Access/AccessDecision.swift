@@ -41,6 +41,23 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case forcedOpen
     case tamper
     case keypadLockout
+    /// The resident's groups allow this door, but not at this time (week plan, holiday plan, date range).
+    case outsideSchedule
+    /// None of the resident's access groups includes this door.
+    case notInGroup
+    /// The door's verify mode asks for a second credential (card + PIN, face + PIN) that did not follow
+    /// within the timeout.
+    case secondFactorNeeded
+    /// A visitor pass whose uses are all spent.
+    case passUsedUp
+    /// A visitor pass revoked by a manager.
+    case passRevoked
+    /// Anti-passback: the holder is already inside this area (hard mode denies; soft mode only records).
+    case antiPassback
+    /// A resident's duress PIN: the door opens as usual and a silent alarm is raised.
+    case duress
+    /// The resident's access has not started yet (`validFrom` is in the future), or a pass is not yet valid.
+    case notYetValid
 }
 
 /// A decision about one credential presented at one door.

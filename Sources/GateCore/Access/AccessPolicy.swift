@@ -1,12 +1,22 @@
 /// What the store knows about the holder of a presented credential.
 public struct CredentialHolder: Sendable, Hashable {
     public var residentID: String
+    /// Start of the resident's access (move-in); `nil` means already valid.
+    public var validFrom: WallTime?
     /// End of the resident's access (move-out, lease end); `nil` means open-ended.
     public var validUntil: WallTime?
+    /// The access groups the resident belongs to; empty means the default group (all doors, always).
+    public var groups: [String]
+    /// Whether the resident has a consented face template (a mode that needs a face falls back to the
+    /// card for a resident without one, R1).
+    public var hasFace: Bool
 
-    public init(residentID: String, validUntil: WallTime?) {
+    public init(residentID: String, validFrom: WallTime? = nil, validUntil: WallTime?, groups: [String] = [], hasFace: Bool = false) {
         self.residentID = residentID
+        self.validFrom = validFrom
         self.validUntil = validUntil
+        self.groups = groups
+        self.hasFace = hasFace
     }
 }
 
