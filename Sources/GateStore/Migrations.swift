@@ -162,6 +162,7 @@ enum Migrations {
                 ALTER TABLE auditHead ADD COLUMN mac BLOB;
                 """)
         }
+        registerMachine(&migrator)
         return migrator
     }
 
