@@ -1,6 +1,6 @@
 import CPCSCLite
 import Foundation
-import GateCore
+public import GateCore
 public import GateStore
 public import Logging
 public import ServiceLifecycle

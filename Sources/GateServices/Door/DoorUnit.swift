@@ -1,4 +1,5 @@
 import GateCore
+import GateConfiguration
 
 /// One door's live state: its lock/contact logic and the PIN entry of each of its keypads. (Wrong-PIN
 /// counters live in `GateService`, persisted, because their scopes reach beyond one door.)

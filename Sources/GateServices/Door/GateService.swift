@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+public import GateConfiguration
 import Synchronization
 public import GateControl
 import GateCore
@@ -534,10 +535,6 @@ extension DecisionReason {
         case .fire: self = .fireRelease
         }
     }
-}
-
-public enum OptgateVersion {
-    public static let string = "0.1.0"
 }
 
 /// A value shared between the decision loop and other threads (status, watchdog), behind a lock.
