@@ -34,8 +34,16 @@ let package = Package(
             resources: [.copy("Notices/face-recognition.v1.en.txt"), .copy("Notices/face-recognition.v1.zh.txt")],
             swiftSettings: upcoming
         ),
-        .target(name: "GateControl", dependencies: ["GateCore"], swiftSettings: upcoming),
+        // The control protocol in one place (messages, line framing, client, server) and what both
+        // executables share; no hardware module, so the CLI links none.
+        .target(
+            name: "GateControl",
+            dependencies: ["GateCore", "CGateShims", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
         .target(name: "CGateShims"),
+        // The daemon's configuration (strict JSON, every section's parsing), read by the daemon and the CLI.
+        .target(name: "GateConfiguration", dependencies: ["GateCore"], swiftSettings: upcoming),
         // Credential readers (docs/readers.md): evdev/uinput ioctl wrappers, and the PC/SC client library.
         .target(name: "CEvdev"),
         // Not pkgConfig: libpcsclite.pc adds -pthread, which SwiftPM refuses with a warning on every build;
@@ -54,10 +62,13 @@ let package = Package(
             ]
         ),
         .target(name: "FaceVision", dependencies: ["CFaceVision", "CTurboJPEG"], swiftSettings: upcoming),
+        // The configured face pipeline (models, quality gates, enrolment rules), shared by the recogniser and
+        // the CLI's photo enrolment.
+        .target(name: "GateFace", dependencies: ["FaceVision", "GateCore", "GateConfiguration"], swiftSettings: upcoming),
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .executableTarget(
             name: "optgate-bench",
-            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices"],
+            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices", "GateConfiguration", "GateFace"],
             swiftSettings: upcoming
         ),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
@@ -70,8 +81,8 @@ let package = Package(
         .target(
             name: "GateServices",
             dependencies: [
-                "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify", "FaceVision",
-                "V4L2", "GPIO",
+                "GateCore", "GateStore", "GateControl", "GateConfiguration", "GateFace", "CGateShims", "SystemdNotify",
+                "FaceVision", "V4L2", "GPIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -83,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "optgated",
             dependencies: [
-                "GateServices", "GateStore", "GateCore", "GateControl", "SystemdNotify",
+                "GateServices", "GateStore", "GateCore", "GateControl", "GateConfiguration", "GateFace", "SystemdNotify",
                 "GPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,8 +105,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "optgate",
+            // No GateServices, GPIO, V4L2, CEvdev or CPCSCLite: the CLI links no hardware library
+            // (CLILinkageTests checks the binary).
             dependencies: [
-                "GateStore", "GateControl", "GateCore", "GateServices", "FaceVision",
+                "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -105,7 +118,7 @@ let package = Package(
         // against the real daemon. Each skips itself with a reason unless its device exists (the QEMU guest).
         .testTarget(
             name: "DeviceTests",
-            dependencies: ["V4L2", "GPIO", "GateServices", "FaceVision", "GateCore", "CEvdev", "optgated", "optgate",
+            dependencies: ["V4L2", "GPIO", "GateServices", "GateConfiguration", "FaceVision", "GateCore", "CEvdev", "optgated", "optgate",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
@@ -121,7 +134,11 @@ let package = Package(
             dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
             swiftSettings: upcoming
         ),
-        .testTarget(name: "ReaderTests", dependencies: ["GateServices", "GateCore", "GateStore", "CEvdev"], swiftSettings: upcoming),
+        .testTarget(
+            name: "ReaderTests",
+            dependencies: ["GateServices", "GateConfiguration", "GateCore", "GateStore", "CEvdev"],
+            swiftSettings: upcoming
+        ),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -103,13 +103,14 @@ public struct DaemonStatus: Codable, Sendable {
     public var simulated: Bool
     public var face: FaceStatus
     public var doors: [DoorStatus]
-    public var counts: [String: Int]
+    /// What the store holds; `nil` when it could not be read (sent as `{}`).
+    public var counts: StoreCounts?
     /// Optional services (camera, readers, door inputs) and their restarts.
     public var services: [ServiceHealth]?
     /// Whether the audit log is being written.
     public var storage: StorageHealth?
 
-    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: [String: Int],
+    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: StoreCounts?,
                 services: [ServiceHealth]? = nil, storage: StorageHealth? = nil) {
         self.services = services
         self.storage = storage
@@ -123,19 +124,79 @@ public struct DaemonStatus: Codable, Sendable {
     }
 }
 
+extension DaemonStatus {
+    /// The same, with the counts by name: for `GateService`, until it passes `StoreCounts`. An empty (or
+    /// incomplete) dictionary means the store could not be read.
+    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: [String: Int],
+                services: [ServiceHealth]? = nil, storage: StorageHealth? = nil) {
+        self.init(version: version, pid: pid, startedAt: startedAt, simulated: simulated, face: face, doors: doors,
+                  counts: StoreCounts(named: counts), services: services, storage: storage)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case version, pid, startedAt, simulated, face, doors, counts, services, storage
+    }
+
+    /// `counts` is always present: `{}` when the store could not be read, as it was when it was a dictionary.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(String.self, forKey: .version)
+        pid = try container.decode(Int32.self, forKey: .pid)
+        startedAt = try container.decode(WallTime.self, forKey: .startedAt)
+        simulated = try container.decode(Bool.self, forKey: .simulated)
+        face = try container.decode(FaceStatus.self, forKey: .face)
+        doors = try container.decode([DoorStatus].self, forKey: .doors)
+        let named = try container.decode([String: Int].self, forKey: .counts)
+        counts = StoreCounts(named: named)
+        services = try container.decodeIfPresent([ServiceHealth].self, forKey: .services)
+        storage = try container.decodeIfPresent(StorageHealth.self, forKey: .storage)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+        try container.encode(pid, forKey: .pid)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(simulated, forKey: .simulated)
+        try container.encode(face, forKey: .face)
+        try container.encode(doors, forKey: .doors)
+        try container.encode(counts?.named ?? [:], forKey: .counts)
+        try container.encodeIfPresent(services, forKey: .services)
+        try container.encodeIfPresent(storage, forKey: .storage)
+    }
+}
+
 public struct DoorStatus: Codable, Sendable {
+    /// The lock as `status` shows it.
+    public enum Lock: String, Codable, Sendable, Hashable, CaseIterable {
+        case locked
+        /// Released for a pulse (grant, exit request, remote open).
+        case unlocked
+        /// Released by the fire-alarm input for as long as it is active.
+        case fireReleased
+        /// Locked down by an operator (`optgate door lockdown`): credentials are refused.
+        case lockdown
+        /// Held unlocked for free passage by a passage schedule (`optgate door passage`).
+        case passage
+    }
+
+    /// The door contact as `status` shows it.
+    public enum Contact: String, Codable, Sendable, Hashable, CaseIterable {
+        case open
+        case closed
+    }
+
     public var name: String
-    /// `locked`, `unlocked` or `fireReleased`.
-    public var lock: String
+    public var lock: Lock
     /// Whether the relay coil is energised (depends on the relay's polarity).
     public var relayEnergized: Bool
-    public var contact: String
+    public var contact: Contact
     public var fireAlarm: Bool
     public var alarms: [DoorAlarm]
     public var methods: [AccessMethod]
     public var keypadLockedOut: Bool
 
-    public init(name: String, lock: String, relayEnergized: Bool, contact: String, fireAlarm: Bool, alarms: [DoorAlarm],
+    public init(name: String, lock: Lock, relayEnergized: Bool, contact: Contact, fireAlarm: Bool, alarms: [DoorAlarm],
                 methods: [AccessMethod], keypadLockedOut: Bool) {
         self.name = name
         self.lock = lock
@@ -186,7 +247,7 @@ public enum ControlSocket {
 public struct FaceStatus: Sendable, Hashable, Codable {
     /// `off` (no door uses face or no camera), `disabled: <reason>`, `on`, or `degraded` (on, but the last
     /// ``degradedAfter`` or more frames were all skipped).
-    public var state: String = "off"
+    public var state: FaceState = .off
     public var embedder: String?
     public var templates: Int = 0
     /// Templates made by another embedder: they are ignored until the resident re-enrols.
@@ -208,7 +269,7 @@ public struct FaceStatus: Sendable, Hashable, Codable {
     /// Tolerates a daemon from before `skippedInARow` (a CLI upgraded before the daemon restarts).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        state = try container.decode(String.self, forKey: .state)
+        state = try container.decode(FaceState.self, forKey: .state)
         embedder = try container.decodeIfPresent(String.self, forKey: .embedder)
         templates = try container.decode(Int.self, forKey: .templates)
         needingReenrolment = try container.decode(Int.self, forKey: .needingReenrolment)

@@ -8,7 +8,9 @@
 @_spi(Benchmark) import GateStore
 import FaceVision
 import Foundation
+import GateConfiguration
 import GateCore
+import GateFace
 import GateServices
 
 struct Failure: Error, CustomStringConvertible {
@@ -120,7 +122,7 @@ func run(_ arguments: [String]) throws {
         let holder = try residentID.flatMap { try database.faceHolder(residentID: $0, door: "main").holder }
         let decision = AccessPolicy.decide(method: .face, holder: holder, door: DoorPolicy(name: "main", methods: [.face, .card]),
                                            now: .current())
-        try database.record(AuditRecord(time: .current(), category: .access, action: "access.face", door: "main", method: .face,
+        try database.record(AuditRecord(time: .current(), category: .access, action: .door(.access, .method(.face)), door: "main", method: .face,
                                         result: decision.result, reason: decision.reason, residentID: decision.residentID))
     }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import GateControl
 import GateCore
-import GateServices
+import GateConfiguration
 
 struct DoorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,7 +58,7 @@ struct Status: ParsableCommand {
         if json { return try Output.json(status) }
         print("optgated \(status.version), pid \(status.pid), up since \(Output.time(status.startedAt))\(status.simulated ? ", simulated hardware" : "")")
         let face = status.face
-        print("face entry: \(Output.safe(face.state))\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)\(face.state == "degraded" ? "; the last \(face.skippedInARow) frames were all skipped (\(Output.safe(face.lastSkipReason ?? "unknown")))" : "")")
+        print("face entry: \(Output.safe(face.state.rawValue))\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)\(face.state == .degraded ? "; the last \(face.skippedInARow) frames were all skipped (\(Output.safe(face.lastSkipReason ?? "unknown")))" : "")")
         for door in status.doors {
             let alarms = door.alarms.isEmpty ? "none" : door.alarms.map(\.rawValue).joined(separator: ",")
             print("door \(Output.safe(door.name)): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")")
@@ -70,7 +70,7 @@ struct Status: ParsableCommand {
         if let storage = status.storage, storage.state != "ok" {
             print(Output.safe("ALARM audit log not writable since \(storage.since.map(Output.time) ?? "?"): \(storage.reason ?? "unknown error"); decisions go on, \(storage.pendingEntries) entries waiting in memory, \(storage.droppedEntries) lost"))
         }
-        print(status.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print((status.counts?.named ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 }
 

@@ -3,7 +3,8 @@ import FaceVision
 import Foundation
 import GateControl
 import GateCore
-import GateServices
+import GateConfiguration
+import GateFace
 import GateStore
 
 /// Where the `face` settings come from for CLI commands: the daemon's configuration file.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GateServices
+import GateControl
 
 /// `optgate`: the property manager's admin CLI. A thin tree of nouns and verbs over the store and
 /// the daemon's control socket.

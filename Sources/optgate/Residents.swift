@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import GateCore
-import GateServices
+import GateConfiguration
 import GateStore
 
 struct Init: ParsableCommand {

@@ -2,7 +2,6 @@ public import ArgumentParser
 import Foundation
 import GateControl
 public import GateCore
-import GateServices
 import GateStore
 import Glibc
 
@@ -29,28 +28,14 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Sends one request to the daemon and waits for its answer.
+    /// - Throws: `CLIError` when the daemon cannot be reached, does not answer, or refuses the request.
     func send(_ request: ControlRequest) throws -> ControlResponse {
-        let fd: Int32
+        let response: ControlResponse
         do {
-            fd = try ControlServer.connect(path: socketPath)
+            response = try ControlClient(path: socketPath).send(request)
         } catch {
-            throw CLIError("optgated is not running (\(error)); start it first")
+            throw CLIError(error.description)
         }
-        defer { close(fd) }
-        let encoder = JSONEncoder()
-        var line = Array(try encoder.encode(request))
-        line.append(UInt8(ascii: "\n"))
-        // MSG_NOSIGNAL: a daemon that refused the connection (and closed it) must not kill us with SIGPIPE
-        // before we read why.
-        _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while !buffer.contains(UInt8(ascii: "\n")) {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard count > 0 else { throw CLIError("optgated closed the connection without answering") }
-            buffer += chunk[..<count]
-        }
-        let response = try JSONDecoder().decode(ControlResponse.self, from: Data(buffer.prefix { $0 != UInt8(ascii: "\n") }))
         if !response.ok { throw CLIError(response.error ?? "optgated refused the request") }
         return response
     }

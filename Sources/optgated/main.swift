@@ -1,7 +1,9 @@
 public import ArgumentParser
 import Foundation
 import GateControl
+import GateConfiguration
 import GateCore
+import GateFace
 import GateServices
 import GateStore
 import GPIO
@@ -137,7 +139,7 @@ struct Optgated: AsyncParsableCommand {
         if let recognition {
             services.append(.init(service: SupervisedService(name: "recognition", service: recognition, health: health, logger: logger) {
                 reason, delay in
-                faceStatus.value.state = "disabled: \(reason); retrying in \(delay.components.seconds) s"
+                faceStatus.value.state = .disabled(reason: "\(reason); retrying in \(delay.components.seconds) s")
             }))
         }
         services += readers.map { .init(service: SupervisedService(name: $0.name, service: $0.service, health: health, logger: logger)) }
@@ -161,7 +163,7 @@ struct Optgated: AsyncParsableCommand {
     func makeRecognition(_ configuration: DaemonConfiguration, stateDirectory: String, gate: GateService<ContinuousClock>,
                          database: GateDatabase, status: Locked<FaceStatus>, logger: Logger) -> RecognitionService<ContinuousClock>? {
         guard configuration.faceEntryConfigured else {
-            status.value.state = "off"
+            status.value.state = .off
             return nil
         }
         let engine: FaceEngine
@@ -170,7 +172,7 @@ struct Optgated: AsyncParsableCommand {
         } catch {
             logger.error("face entry disabled: the face models could not be loaded; card and PIN keep working",
                          metadata: ["error": "\(error)"])
-            status.value.state = "disabled: \(error)"
+            status.value.state = .disabled(reason: "\(error)")
             return nil
         }
         return RecognitionService(

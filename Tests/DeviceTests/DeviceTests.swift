@@ -1,6 +1,7 @@
 import FaceVision
 import Foundation
 import GPIO
+import GateConfiguration
 import GateServices
 import Glibc
 import Logging

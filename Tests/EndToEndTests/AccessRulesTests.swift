@@ -14,7 +14,7 @@ import Testing
         #expect(gate.simulate("card", "--uid", "04A1B2C3D4E5F6") == "denied (lockedDown)")
         let open = gate.run(["door", "open"])
         #expect(!open.succeeded && open.stderr.contains("lockedDown"), "\(open.stdout) \(open.stderr)")
-        #expect(try gate.eventually(within: 5) { try gate.status().doors[0].lock == "lockdown" })
+        #expect(try gate.eventually(within: 5) { try gate.status().doors[0].lock == .lockdown })
         _ = gate.simulate("fire", "on")
         let status = try gate.status().doors[0]
         #expect(status.fireAlarm && status.relayEnergized, "fire releases a locked-down door")

@@ -64,7 +64,7 @@ import Testing
         #expect(gate.daemonOutput.contains("pulseSeconds: 1e+20 is out of range"))
         #expect(gate.daemon?.isRunning == true)
         _ = gate.simulate("rex")
-        #expect(gate.eventually(within: 2) { (try? gate.status().doors[0].lock) == "locked" }, "the old 0.3 s pulse still runs")
+        #expect(gate.eventually(within: 2) { (try? gate.status().doors[0].lock) == .locked }, "the old 0.3 s pulse still runs")
     }
 
     // MARK: 5. Leniency in the configuration file
@@ -110,7 +110,7 @@ import Testing
         usleep(2_000_000)
         let face = try gate.status().face
         #expect(face.framesSkipped == 1, "only the corrupt frame is skipped: \(face)")
-        #expect(face.framesProcessed >= 1 && face.state == "on" && face.skippedInARow == 0, "\(face)")
+        #expect(face.framesProcessed >= 1 && face.state == .on && face.skippedInARow == 0, "\(face)")
     }
 
     @Test func aPipelineThatSkipsEveryFrameIsShownAsDegraded() throws {
@@ -121,7 +121,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Data(corrupt).write(to: URL(fileURLWithPath: "\(directory)/0.jpg"))
         try gate.start(config: replayConfig(directory, fps: 50, loop: true))
-        #expect(gate.eventually(within: 20) { (try? gate.status().face.state) == "degraded" })
+        #expect(gate.eventually(within: 20) { (try? gate.status().face.state) == .degraded })
         let status = gate.run(["status"])
         #expect(status.stdout.contains("face entry: degraded"), "\(status.stdout)")
         #expect(status.stdout.contains("frames were all skipped (the JPEG is corrupt"), "\(status.stdout)")
@@ -252,7 +252,7 @@ import Testing
         let gate = Gate()
         try gate.start()
         let sizeBefore = gate.daemonOutput.utf8.count
-        var client = try ControlClient(gate.socket)
+        var client = try RawControlConnection(gate.socket)
         var generator = SystemRandomNumberGenerator()
         var payload: [UInt8] = []
         for index in 0..<2000 {
@@ -296,9 +296,9 @@ import Testing
     @Test func idleAndSlowClientsCannotStarveStatus() throws {
         let gate = Gate()
         try gate.start()
-        var held: [ControlClient] = []
+        var held: [RawControlConnection] = []
         for index in 0..<40 {
-            let client = try ControlClient(gate.socket)
+            let client = try RawControlConnection(gate.socket)
             if index % 4 == 0 { client.write(Array("{\"comm".utf8)) }  // slow: half a request, then nothing
             held.append(client)
         }
@@ -325,7 +325,7 @@ import Testing
     @Test func aRequestMustArriveWholeWithinTheDeadline() throws {
         let gate = Gate()
         try gate.start()
-        var slow = try ControlClient(gate.socket)
+        var slow = try RawControlConnection(gate.socket)
         let started = Date()
         var answer: String?
         // One byte every 400 ms: each read succeeds, but the request never completes.
@@ -359,7 +359,7 @@ import Testing
 }
 
 /// A raw control-socket client for tests that misbehave on purpose.
-struct ControlClient {
+struct RawControlConnection {
     var fd: Int32
     private var buffer: [UInt8] = []
 

@@ -14,7 +14,7 @@ import Testing
         #expect(gate.simulate("card", "--uid", "04A1B2C3D4E5F6") == "granted (valid) resident \(id)")
         #expect(gate.simulate("card", "--uid", "04FFFFFFFF") == "denied (unknownCard)")
         #expect(gate.simulate("pin", "135792") == "granted (valid) resident \(id)")
-        #expect(try gate.status().doors[0].lock == "unlocked")
+        #expect(try gate.status().doors[0].lock == .unlocked)
 
         #expect(gate.run(["card", "remove", id, "--uid", "04A1B2C3D4E5F6"]).succeeded)
         let removedAt = Date()
@@ -57,8 +57,8 @@ import Testing
         try gate.start(config: #"{"doors": [{"name": "lobby", "relay": {"pulseSeconds": 0.5}}]}"#)
         #expect(gate.simulate("rex", "--door", "lobby") == "granted (exitRequest)")
         let status = try gate.status()
-        #expect(status.doors[0].lock == "unlocked" && status.doors[0].relayEnergized)
-        #expect(gate.eventually(within: 2) { (try? gate.status().doors[0].lock) == "locked" })
+        #expect(status.doors[0].lock == .unlocked && status.doors[0].relayEnergized)
+        #expect(gate.eventually(within: 2) { (try? gate.status().doors[0].lock) == .locked })
         #expect(try gate.status().doors[0].relayEnergized == false)
     }
 
@@ -93,13 +93,13 @@ import Testing
         _ = gate.simulate("fire", "on")
         usleep(600_000)
         var door = try gate.status().doors[0]
-        #expect(door.lock == "fireReleased" && door.relayEnergized && door.fireAlarm)
+        #expect(door.lock == .fireReleased && door.relayEnergized && door.fireAlarm)
         _ = gate.simulate("rex")
         usleep(600_000)
-        #expect(try gate.status().doors[0].lock == "fireReleased", "nothing re-locks during a fire")
+        #expect(try gate.status().doors[0].lock == .fireReleased, "nothing re-locks during a fire")
         _ = gate.simulate("fire", "off")
         door = try gate.status().doors[0]
-        #expect(door.lock == "locked" && !door.relayEnergized)
+        #expect(door.lock == .locked && !door.relayEnergized)
         let reasons = try gate.events().map(\.reason)
         #expect(reasons.contains("fireRelease") && reasons.contains("fireCleared"))
     }

@@ -99,7 +99,7 @@ import Testing
         #expect(Date().timeIntervalSince(withdrawnAt) > 4 && settled >= before)
         #expect(gate.simulate("card", "--uid", "04A1B2C3D4") == "granted (valid) resident \(id)", "the card keeps working")
         let status = try gate.status()
-        #expect(status.face.templates == 0 && status.face.state == "on")
+        #expect(status.face.templates == 0 && status.face.state == .on)
         gate.stop()
         #expect(try sqlite(gate.databasePath, "SELECT count(*) FROM faceTemplate") == "0")
     }
@@ -158,7 +158,7 @@ import Testing
         let replay = try clip(gate, "one", [try photo("obama.jpg")])
         try gate.start(config: faceConfig(replay: replay).replacingOccurrences(of: Self.models, with: broken))
         let face = try gate.status().face
-        #expect(face.state.hasPrefix("disabled:") && face.state.contains("centerface.onnx"), "\(face.state)")
+        #expect(face.state.rawValue.hasPrefix("disabled:") && face.state.rawValue.contains("centerface.onnx"), "\(face.state)")
         #expect(gate.daemonOutput.contains("face entry disabled"))
         #expect(gate.simulate("card", "--uid", "04A1B2C3").hasPrefix("granted"))
         #expect(gate.simulate("pin", "975310").hasPrefix("granted"))

@@ -143,19 +143,7 @@ import Testing
 
     /// One `simulate card` request over the control socket, as `optgate simulate card` sends it.
     func present(_ uid: String, at socket: String) throws -> ControlResponse {
-        let fd = try ControlServer.connect(path: socket)
-        defer { close(fd) }
-        var line = try JSONEncoder().encode(ControlRequest(command: .simulate, input: .card(uid: uid)))
-        line.append(UInt8(ascii: "\n"))
-        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while !buffer.contains(UInt8(ascii: "\n")) {
-            let count = read(fd, &chunk, chunk.count)
-            guard count > 0 else { throw HarnessError("the daemon closed the connection") }
-            buffer += chunk[..<count]
-        }
-        return try JSONDecoder().decode(ControlResponse.self, from: Data(buffer.prefix { $0 != UInt8(ascii: "\n") }))
+        try ControlClient(path: socket).send(ControlRequest(command: .simulate, input: .card(uid: uid)))
     }
 
     func sqlite(_ path: String, _ sql: String) throws -> String {
@@ -268,7 +256,7 @@ import Testing
         Thread.sleep(forTimeInterval: 2)
         #expect(gate.daemon?.isRunning == true, "the daemon is still up: \(gate.daemonOutput)")
         let status = try gate.status()
-        #expect(status.face.state.hasPrefix("disabled: ") && status.face.state.contains("missing.mjpeg"), "\(status.face.state)")
+        #expect(status.face.state.rawValue.hasPrefix("disabled: ") && status.face.state.rawValue.contains("missing.mjpeg"), "\(status.face.state)")
         let recognition = status.services?.first { $0.name == "recognition" }
         #expect((recognition?.restarts ?? 0) >= 1 && recognition?.reason?.contains("does not exist") == true)
         #expect(gate.simulate("card", "--uid", "04A1B2C3") == "granted (valid) resident \(id)")

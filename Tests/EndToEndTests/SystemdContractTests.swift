@@ -84,13 +84,13 @@ import Testing
         let pid = try #require(gate.daemon?.processIdentifier)
         _ = gate.simulate("rex")
         usleep(1_000_000)
-        #expect(try gate.status().doors[0].lock == "unlocked", "the 10 s pulse is running")
+        #expect(try gate.status().doors[0].lock == .unlocked, "the 10 s pulse is running")
 
         try #"{"doors": [{"name": "main", "relay": {"pulseSeconds": 0.3}}]}"#.write(toFile: gate.configPath, atomically: true, encoding: .utf8)
         kill(pid, SIGHUP)
         #expect(gate.eventually(within: 3) { gate.daemonOutput.contains("configuration reloaded") })
         _ = gate.simulate("rex")
-        #expect(gate.eventually(within: 1.5) { (try? gate.status().doors[0].lock) == "locked" },
+        #expect(gate.eventually(within: 1.5) { (try? gate.status().doors[0].lock) == .locked },
                 "the new 0.3 s pulse applies without a restart")
 
         try #"{"doors": [{"name": "main", "relay": {"pulseSeconds": 99}}]}"#.write(toFile: gate.configPath, atomically: true, encoding: .utf8)
@@ -99,6 +99,6 @@ import Testing
         #expect(gate.daemonOutput.contains("pulseSeconds: 99 is out of range"))
         #expect(gate.daemon?.isRunning == true)
         _ = gate.simulate("rex")
-        #expect(gate.eventually(within: 1.5) { (try? gate.status().doors[0].lock) == "locked" }, "the old (0.3 s) configuration still runs")
+        #expect(gate.eventually(within: 1.5) { (try? gate.status().doors[0].lock) == .locked }, "the old (0.3 s) configuration still runs")
     }
 }

@@ -15,7 +15,7 @@ import Testing
     func append(_ count: Int, to store: GateDatabase? = nil, door: String = "main") throws {
         for index in 0..<count {
             try (store ?? fixture.store).record(AuditRecord(
-                time: fixture.clock.now, category: .access, action: "access.card", door: door, method: .card,
+                time: fixture.clock.now, category: .access, action: .door(.access, .method(.card)), door: door, method: .card,
                 result: index % 2 == 0 ? .granted : .denied, reason: index % 2 == 0 ? .valid : .unknownCard))
         }
         // Publishing the head waits for the anchor, as the daemon's stop does before anyone tampers.

@@ -13,7 +13,7 @@ import Testing
         let id = try fixture.resident()
         try fixture.store.addCard(residentID: id, uid: CardUID("04A1B2C3")!, operator: "t")
         for index in 0..<8 {
-            try fixture.store.record(AuditRecord(time: fixture.clock.now, category: .access, action: "access.card", door: "main",
+            try fixture.store.record(AuditRecord(time: fixture.clock.now, category: .access, action: .door(.access, .method(.card)), door: "main",
                                                  method: .card, result: index % 2 == 0 ? .granted : .denied,
                                                  reason: index % 2 == 0 ? .valid : .unknownCard,
                                                  residentID: index % 2 == 0 ? id : nil))
@@ -70,7 +70,7 @@ import Testing
     @Test func retentionPurgeBlanksOldEventsAndKeepsTheChainVerifiable() throws {
         _ = try populate()
         fixture.clock.advance(days: 200)
-        try fixture.store.record(AuditRecord(time: fixture.clock.now, category: .access, action: "access.pin", door: "main",
+        try fixture.store.record(AuditRecord(time: fixture.clock.now, category: .access, action: .door(.access, .method(.pin)), door: "main",
                                              method: .pin, result: .denied, reason: .unknownPin))
         #expect(try fixture.store.purgeEvents(olderThanDays: 180, operator: "optgated") == 8)
         #expect(try fixture.store.events().count == 1)
@@ -91,7 +91,7 @@ import Testing
         try fixture.store.setPIN(residentID: id, pin: PIN("864213")!, operator: "t")
         _ = try fixture.store.grantConsent(residentID: id, notice: try fixture.notice(), method: .paper, operator: "t")
         try fixture.store.storeFaceTemplate(residentID: id, embedder: "e", embedding: [0.5, 0.25], operator: "t")
-        try fixture.store.record(AuditRecord(time: fixture.clock.now, category: .access, action: "access.card", door: "main",
+        try fixture.store.record(AuditRecord(time: fixture.clock.now, category: .access, action: .door(.access, .method(.card)), door: "main",
                                              method: .card, result: .granted, reason: .valid, residentID: id))
         let exported = try fixture.store.export(residentID: id)
         #expect(exported.consentHistory.count == 1 && exported.accessEvents.count == 1 && exported.faceTemplates.count == 1)

@@ -1,4 +1,5 @@
 import Foundation
+import GateConfiguration
 import GateCore
 import GateServices
 import GateStore

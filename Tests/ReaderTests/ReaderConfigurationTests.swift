@@ -1,6 +1,6 @@
 import Foundation
 import GateCore
-import GateServices
+import GateConfiguration
 import Testing
 
 @Suite struct ReaderConfigurationTests {

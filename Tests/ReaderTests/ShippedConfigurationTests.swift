@@ -1,6 +1,6 @@
 import Foundation
 import GateCore
-import GateServices
+import GateConfiguration
 import Testing
 
 /// `dist/config/optgated.json` is what a new install runs with, and dist/README.md promises that every key

@@ -1,6 +1,6 @@
 import Foundation
 import GateCore
-import GateServices
+import GateConfiguration
 import Testing
 
 /// The configuration reader on hostile input (issue 16): huge numbers, duplicate keys, JSON that is not

@@ -1,4 +1,5 @@
 import Foundation
+public import GateConfiguration
 import Glibc
 public import GPIO
 public import Logging

@@ -1,18 +1,10 @@
 import Foundation
+public import GateCore
 import Logging
 
-/// Retry delays for a reader whose device or service is away: starts short, doubles, stays at the cap.
-public struct ReaderBackoff: Sendable, Hashable {
-    public var initial: Duration
-    public var maximum: Duration
-
-    public init(initial: Duration = .milliseconds(250), maximum: Duration = .seconds(5)) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-
-    func next(after delay: Duration) -> Duration { min(delay * 2, maximum) }
-}
+/// Retry delays for a reader whose device or service is away: 250 ms doubling to 5 s by default
+/// (`Backoff`, the same rule as the camera and the supervised services).
+public typealias ReaderBackoff = Backoff
 
 /// Keeps a source that opens and fails at once (a half-dead pcscd, a device that errors on every read)
 /// from resetting the backoff and logging twice per retry: sessions shorter than `minimumSession` count
@@ -28,14 +20,13 @@ struct FlapGuard {
 
     func begin() -> ContinuousClock.Instant { clock.now }
 
-    /// - Returns: the delay before the next attempt.
-    mutating func end(_ started: ContinuousClock.Instant, delay: Duration, backoff: ReaderBackoff) -> Duration {
-        if started.duration(to: clock.now) >= minimumSession {
+    /// Counts the session that began at `started` and moves `backoff` on (reset after a lasting session).
+    mutating func end(_ started: ContinuousClock.Instant, backoff: inout Backoff) {
+        if backoff.sessionEnded(after: started.duration(to: clock.now), minimumSession: minimumSession) {
             shortSessions = 0
-            return backoff.initial
+        } else {
+            shortSessions += 1
         }
-        shortSessions += 1
-        return backoff.next(after: delay)
     }
 }
 
@@ -62,7 +53,8 @@ struct ReconnectLoop {
     ///   - close: releases the session.
     func run<Session>(_ stopping: Locked<Bool>, open: () throws -> Session, use: (Session) -> (any Error)?,
                       close: (Session) -> Void) {
-        var delay = backoff.initial
+        var backoff = self.backoff
+        backoff.reset()
         var announcedAbsence = false
         var wasOpen = false
         var flaps = FlapGuard()
@@ -75,8 +67,7 @@ struct ReconnectLoop {
                     logger.warning(messages.unavailable, metadata: ["error": "\(error)"])
                     announcedAbsence = true
                 }
-                guard stopping.sleep(delay) else { break }
-                delay = backoff.next(after: delay)
+                guard stopping.sleep(backoff.next()) else { break }
                 continue
             }
             if flaps.quiet {
@@ -89,13 +80,13 @@ struct ReconnectLoop {
             let started = flaps.begin()
             let ending = use(session)
             close(session)
-            delay = flaps.end(started, delay: delay, backoff: backoff)
+            flaps.end(started, backoff: &backoff)
             if let ending {
                 if !flaps.quiet {
                     logger.warning(messages.lost, metadata: ["error": "\(ending)"])
                 }
                 announcedAbsence = true
-                guard stopping.sleep(delay) else { break }
+                guard stopping.sleep(backoff.current) else { break }
             }
         }
     }

@@ -1,5 +1,7 @@
 import FaceVision
 import Foundation
+public import GateConfiguration
+import GateCore
 public import Logging
 public import V4L2
 
@@ -21,7 +23,7 @@ public final class V4L2FrameSource: FrameSource {
     private let clock = ContinuousClock()
     private var camera: OpenCamera?
     private var lost = false
-    private var backoff: Duration = .milliseconds(500)
+    private var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(5))
     private var nextAttempt: ContinuousClock.Instant
     private var lastFrame: ContinuousClock.Instant
 
@@ -63,7 +65,7 @@ public final class V4L2FrameSource: FrameSource {
 
     private func lose(_ reason: String) {
         camera = nil
-        nextAttempt = clock.now.advanced(by: backoff)
+        nextAttempt = clock.now.advanced(by: backoff.current)
         if !lost {
             lost = true
             logger.error("camera lost; retrying, card and PIN unaffected",
@@ -81,7 +83,7 @@ public final class V4L2FrameSource: FrameSource {
             let opened = try OpenCamera(configuration)
             camera = opened
             lastFrame = clock.now
-            backoff = .milliseconds(500)
+            backoff.reset()
             let metadata: Logger.Metadata = [
                 "camera.device": "\(configuration.device)", "camera.card": "\(opened.card)", "camera.format": "\(opened.format)",
             ]
@@ -93,9 +95,9 @@ public final class V4L2FrameSource: FrameSource {
             }
         } catch {
             lose("\(error)")
-            backoff = min(backoff * 2, .seconds(5))
-            nextAttempt = clock.now.advanced(by: backoff)
-            logger.debug("camera reopen failed", metadata: ["error": "\(error)", "retry.seconds": "\(backoff)"])
+            backoff.advance()
+            nextAttempt = clock.now.advanced(by: backoff.current)
+            logger.debug("camera reopen failed", metadata: ["error": "\(error)", "retry.seconds": "\(backoff.current)"])
         }
     }
 }

@@ -1,3 +1,4 @@
+import GateConfiguration
 import GateControl
 import GateCore
 import GateStore

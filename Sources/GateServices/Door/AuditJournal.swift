@@ -65,7 +65,7 @@ final class AuditJournal: @unchecked Sendable {
             pending.removeFirst()
         }
         guard let since = failingSince else { return }
-        let resumed = AuditRecord(time: .current(), category: .system, action: "audit.resumed", detail: [
+        let resumed = AuditRecord(time: .current(), category: .system, action: .auditResumed, detail: [
             "failingSinceMs": String(since.millisecondsSince1970), "droppedEntries": String(dropped),
         ])
         do {
@@ -80,7 +80,7 @@ final class AuditJournal: @unchecked Sendable {
         health.updateStorage { $0 = StorageHealth(collapsedDenials: $0.collapsedDenials) }
     }
 
-    private func failed(_ error: any Error, action: String) {
+    private func failed(_ error: any Error, action: AuditAction) {
         failingSince = .current()
         logger.critical("could not write the audit log; decisions go on and entries wait in memory",
                         metadata: ["error": "\(error)", "audit.action": "\(action)"])

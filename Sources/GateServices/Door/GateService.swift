@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+public import GateConfiguration
 import Synchronization
 public import GateControl
 import GateCore
@@ -371,11 +372,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     }
 
     /// Runs on the store queue.
-    private func counts() -> [String: Int] {
-        (try? database.counts()).map {
-            ["residents": $0.residents, "cards": $0.cards, "pins": $0.pins, "activeConsents": $0.activeConsents,
-             "faceTemplates": $0.faceTemplates, "peopleWithFaceData": $0.peopleWithFaceData, "auditEntries": $0.auditEntries]
-        } ?? [:]
+    /// The store's counts for `status`; `nil` (sent as `{}`) when the store cannot be read.
+    private func counts() -> StoreCounts? {
+        try? database.counts()
     }
 
     private func status(_ machine: GateMachine<C.Instant>) -> DaemonStatus {
@@ -383,15 +382,15 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         let lockedScopes = limits.locked(Array(limits.counters.keys), at: .current())
         let doorStatus = configuration.doors.compactMap { door -> DoorStatus? in
             guard let unit = machine.doors[door.name], let relay = relays[door.name] else { return nil }
-            let lock = switch unit.lock.lock {
-            case .locked: "locked"
-            case .unlocked: "unlocked"
-            case .fireReleased: "fireReleased"
-            case .held: "passage"
+            let lock: DoorStatus.Lock = switch unit.lock.lock {
+            case .locked: unit.lockedDown ? .lockdown : .locked
+            case .unlocked: .unlocked
+            case .fireReleased: .fireReleased
+            case .held: .passage
             }
             return DoorStatus(
-                name: door.name, lock: unit.lockedDown && lock == "locked" ? "lockdown" : lock, relayEnergized: relay.isEnergized,
-                contact: unit.lock.isOpen ? "open" : "closed", fireAlarm: unit.lock.lock == .fireReleased,
+                name: door.name, lock: lock, relayEnergized: relay.isEnergized,
+                contact: unit.lock.isOpen ? .open : .closed, fireAlarm: unit.lock.lock == .fireReleased,
                 alarms: unit.lock.activeAlarms.sorted { $0.rawValue < $1.rawValue },
                 methods: door.methods.sorted { $0.rawValue < $1.rawValue },
                 keypadLockedOut: lockedScopes.contains { $0.door == door.name }
@@ -399,7 +398,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         }
         return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
                             face: faceStatus.value,
-                            doors: doorStatus, counts: [:], services: health.serviceStates, storage: health.storage)
+                            doors: doorStatus, counts: nil, services: health.serviceStates, storage: health.storage)
     }
 
     /// Runs blocking store work on the store queue, off the cooperative thread pool.
@@ -408,10 +407,6 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             storeQueue.async { continuation.resume(returning: Result { try work() }) }
         }
     }
-}
-
-public enum OptgateVersion {
-    public static let string = "0.1.0"
 }
 
 /// A value shared between the decision loop and other threads (status, watchdog), behind a lock.

@@ -1,4 +1,5 @@
 public import Logging
+public import GateConfiguration
 public import ServiceLifecycle
 public import SystemdNotify
 import GateControl

@@ -41,7 +41,7 @@ public final class SupervisedService: Service, Sendable {
 
     public func run() async throws {
         let clock = ContinuousClock()
-        var delay = initialDelay
+        var backoff = Backoff(initial: initialDelay, maximum: maximumDelay)
         var restarts = 0
         var lastReason: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -55,7 +55,8 @@ public final class SupervisedService: Service, Sendable {
                 reason = "\(error)"
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            if started.duration(to: clock.now) > maximumDelay { delay = initialDelay }
+            if started.duration(to: clock.now) > maximumDelay { backoff.reset() }
+            let delay = backoff.next()
             restarts += 1
             lastReason = reason
             health.update(ServiceHealth(name: name, state: "restarting", reason: reason, restarts: restarts,
@@ -68,7 +69,6 @@ public final class SupervisedService: Service, Sendable {
             } catch {
                 break
             }
-            delay = min(delay * 2, maximumDelay)
         }
         health.update(ServiceHealth(name: name, state: "stopped", reason: lastReason, restarts: restarts))
     }

@@ -1,7 +1,9 @@
 import FaceVision
 public import GateControl
 import Foundation
+import GateConfiguration
 import GateCore
+public import GateFace
 public import GateStore
 public import Logging
 public import ServiceLifecycle
@@ -96,9 +98,9 @@ where C.Duration == Duration, C.Instant: Sendable {
         } catch {
             return .failure("\(error)")
         }
-        guard status.value.state == "on" else {
+        guard status.value.state == .on else {
             let state = status.value.state
-            return .failure(state == "degraded"
+            return .failure(state == .degraded
                 ? "the camera delivers no usable frames (face entry is degraded: \(status.value.lastSkipReason ?? "frames are skipped"))"
                 : "the camera is not running (\(state))")
         }
@@ -258,7 +260,7 @@ where C.Duration == Duration, C.Instant: Sendable {
             decoder = try JPEGDecoder(maximumPixels: 4096 * 4096)
         } catch {
             logger.error("camera unavailable; face entry off, card and PIN unaffected", metadata: ["error": "\(error)"])
-            status.value.state = "disabled: \(error)"
+            status.value.state = .disabled(reason: "\(error)")
             return FrameSourceError("camera unavailable: \(error)")
         }
         let clock = ContinuousClock()
@@ -267,7 +269,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         var indexVersion: Int64 = -1
         var lastIndexCheck = clock.now.advanced(by: .seconds(-1))
         var enrolmentIndex: (number: Int, index: FaceIndex)?
-        status.value.state = "on"
+        status.value.state = .on
         status.value.embedder = engine.descriptor.id
         logger.info("face recognition on", metadata: ["face.embedder": "\(engine.descriptor.id)", "door.id": "\(door)",
                                                       "face.threshold": "\(engine.threshold)"])
@@ -352,8 +354,8 @@ where C.Duration == Duration, C.Instant: Sendable {
         face.framesSkipped += 1
         face.skippedInARow += 1
         face.lastSkipReason = reason
-        let degrading = face.state == "on" && face.skippedInARow >= FaceStatus.degradedAfter
-        if degrading { face.state = "degraded" }
+        let degrading = face.state == .on && face.skippedInARow >= FaceStatus.degradedAfter
+        if degrading { face.state = .degraded }
         status.value = face
         if degrading {
             logger.error("face entry degraded: every recent frame was skipped; card and PIN unaffected",
@@ -364,10 +366,10 @@ where C.Duration == Duration, C.Instant: Sendable {
     /// A frame made it through analysis: a degraded pipeline is working again.
     private func analysed() {
         var face = status.value
-        guard face.skippedInARow > 0 || face.state == "degraded" else { return }
-        let recovered = face.state == "degraded"
+        guard face.skippedInARow > 0 || face.state == .degraded else { return }
+        let recovered = face.state == .degraded
         face.skippedInARow = 0
-        if recovered { face.state = "on" }
+        if recovered { face.state = .on }
         status.value = face
         if recovered { logger.notice("face entry recovered: frames are analysed again") }
     }

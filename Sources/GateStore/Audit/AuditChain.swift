@@ -144,7 +144,7 @@ enum AuditChain {
                 if fields.payloadHash != payloadHash {
                     return broken(.entryModified, seq, "entry \(seq) was modified after it was written")
                 }
-                if fields.action == "resident.erase" || fields.action == "events.purge" { redactors[seq] = fields }
+                if fields.action.flatMap(AuditAction.init(rawValue:))?.redacts == true { redactors[seq] = fields }
             }
             if link(seq: seq, prevHash: storedPrev, payloadHash: payloadHash, key: key) != hash {
                 return broken(.entryForged, seq, "entry \(seq) has a hash that this device did not write")
@@ -187,7 +187,7 @@ struct Fields {
     init(_ record: AuditRecord) {
         time = record.time.millisecondsSince1970
         category = record.category.rawValue
-        action = record.action
+        action = record.action.rawValue
         door = record.door
         method = record.method?.rawValue
         result = record.result?.rawValue

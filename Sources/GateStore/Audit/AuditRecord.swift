@@ -5,8 +5,8 @@ public import GateCore
 public struct AuditRecord: Sendable, Hashable {
     public var time: WallTime
     public var category: AuditCategory
-    /// Dotted verb such as `access.card`, `consent.grant`, `resident.erase`.
-    public var action: String
+    /// What happened; stored as its dotted raw value (`access.card`, `consent.grant`, `resident.erase`).
+    public var action: AuditAction
     public var door: String?
     public var method: AccessMethod?
     public var result: AccessResult?
@@ -17,7 +17,7 @@ public struct AuditRecord: Sendable, Hashable {
     public var detail: String?
 
     public init(
-        time: WallTime, category: AuditCategory, action: String, door: String? = nil, method: AccessMethod? = nil,
+        time: WallTime, category: AuditCategory, action: AuditAction, door: String? = nil, method: AccessMethod? = nil,
         result: AccessResult? = nil, reason: DecisionReason? = nil, residentID: String? = nil,
         operator: String? = nil, detail: [String: String] = [:]
     ) {
@@ -31,6 +31,18 @@ public struct AuditRecord: Sendable, Hashable {
         self.residentID = residentID
         self.operator = `operator`
         self.detail = detail.isEmpty ? nil : Self.encode(detail)
+    }
+
+    /// The same, with the action as its raw value: for `GateService`, until it passes `AuditAction`.
+    /// - Precondition: `action` is the raw value of an `AuditAction` (every release's actions are).
+    public init(
+        time: WallTime, category: AuditCategory, action: String, door: String? = nil, method: AccessMethod? = nil,
+        result: AccessResult? = nil, reason: DecisionReason? = nil, residentID: String? = nil,
+        operator: String? = nil, detail: [String: String] = [:]
+    ) {
+        guard let known = AuditAction(rawValue: action) else { preconditionFailure("no audit action is named \(action)") }
+        self.init(time: time, category: category, action: known, door: door, method: method, result: result, reason: reason,
+                  residentID: residentID, operator: `operator`, detail: detail)
     }
 
     /// A deterministic JSON object: keys sorted, strings escaped.

@@ -202,7 +202,7 @@ extension GateDatabase {
             detail["previousAnchorHash"] = previous.shortHash
         }
         let head = try write(anchoring: .force) { db in
-            try audit(AuditRecord(time: now(), category: .admin, action: "audit.reanchor", operator: op, detail: detail), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: .auditReanchor, operator: op, detail: detail), in: db)
         }
         return (report.anchor, head)
     }

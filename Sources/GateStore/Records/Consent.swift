@@ -46,7 +46,7 @@ extension GateDatabase {
                                arguments: [record.id, residentID, superseded])
                 detail["supersedes"] = String(superseded)
             }
-            try audit(AuditRecord(time: record.time, category: .admin, action: "consent.grant", residentID: residentID,
+            try audit(AuditRecord(time: record.time, category: .admin, action: .consentGrant, residentID: residentID,
                                   operator: op, detail: detail), in: db)
             return record
         }
@@ -66,7 +66,7 @@ extension GateDatabase {
                                            method: method, operator: op, scope: grant.scope, device: grant.device, in: db)
             try db.execute(sql: "DELETE FROM faceTemplate WHERE residentId = ?", arguments: [residentID])
             let deleted = db.changesCount
-            try audit(AuditRecord(time: record.time, category: .admin, action: "consent.withdraw", residentID: residentID,
+            try audit(AuditRecord(time: record.time, category: .admin, action: .consentWithdraw, residentID: residentID,
                                   operator: op, detail: ["consent": String(record.id), "templatesDeleted": String(deleted)]), in: db)
             return (record, deleted)
         }

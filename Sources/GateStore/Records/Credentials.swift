@@ -14,7 +14,7 @@ extension GateDatabase {
                 sql: "INSERT INTO card (residentId, uidTag, uidLast4, createdAt) VALUES (?, ?, ?, ?)",
                 arguments: [residentID, fingerprint.tag, fingerprint.last4, now().millisecondsSince1970]
             )
-            try audit(AuditRecord(time: now(), category: .admin, action: "card.add", residentID: residentID, operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .cardAdd, residentID: residentID, operator: op,
                                   detail: ["card": fingerprint.last4]), in: db)
         }
     }
@@ -25,7 +25,7 @@ extension GateDatabase {
             try requireResident(residentID, in: db)
             try db.execute(sql: "DELETE FROM card WHERE residentId = ? AND uidTag = ?", arguments: [residentID, fingerprint.tag])
             guard db.changesCount == 1 else { throw GateStoreError.cardNotFound(residentID: residentID, last4: fingerprint.last4) }
-            try audit(AuditRecord(time: now(), category: .admin, action: "card.remove", residentID: residentID, operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .cardRemove, residentID: residentID, operator: op,
                                   detail: ["card": fingerprint.last4]), in: db)
         }
     }
@@ -55,7 +55,7 @@ extension GateDatabase {
                     """,
                 arguments: [residentID, tag, hash, now().millisecondsSince1970]
             )
-            try audit(AuditRecord(time: now(), category: .admin, action: "pin.set", residentID: residentID, operator: op), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: .pinSet, residentID: residentID, operator: op), in: db)
         }
     }
 
@@ -63,7 +63,7 @@ extension GateDatabase {
         try write { db in
             try requireResident(residentID, in: db)
             try db.execute(sql: "DELETE FROM pin WHERE residentId = ?", arguments: [residentID])
-            try audit(AuditRecord(time: now(), category: .admin, action: "pin.clear", residentID: residentID, operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .pinClear, residentID: residentID, operator: op,
                                   detail: ["hadPIN": db.changesCount == 1 ? "yes" : "no"]), in: db)
         }
     }

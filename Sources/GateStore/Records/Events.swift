@@ -44,7 +44,7 @@ extension GateDatabase {
 
     /// 1 for an ordinary event; for an `access.denied.collapsed` entry, the denials it counts.
     static func decisionCount(_ row: Row) -> Int {
-        guard (row["action"] as String?) == "access.denied.collapsed" else { return 1 }
+        guard (row["action"] as String?) == AuditAction.deniedCollapsed.rawValue else { return 1 }
         return Fields(row: row).detailValues["count"].flatMap(Int.init) ?? 1
     }
 
@@ -81,7 +81,7 @@ extension GateDatabase {
             let purge = try AuditChain.nextSeq(in: db, headKey: keys.auditHead)
             var detail = try AuditChain.redact(seqs, by: purge, in: db)
             detail["olderThanDays"] = String(days)
-            try audit(AuditRecord(time: now(), category: .admin, action: "events.purge", operator: op, detail: detail), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: .eventsPurge, operator: op, detail: detail), in: db)
             return seqs.count
         }
         if count > 0 { try purgeWriteAheadLog() }
@@ -112,12 +112,3 @@ public enum AuditVerification: Sendable, Equatable {
     case broken(seq: Int64, problem: String)
 }
 
-public struct StoreCounts: Sendable, Hashable, Codable {
-    public var residents: Int
-    public var cards: Int
-    public var pins: Int
-    public var activeConsents: Int
-    public var faceTemplates: Int
-    public var peopleWithFaceData: Int
-    public var auditEntries: Int
-}

@@ -38,7 +38,7 @@ extension GateDatabase {
                                dimension: embedding.count, sealed: sealed, in: db)
             var detail = ["template": templateID, "embedder": embedder]
             detail["source"] = source
-            try audit(AuditRecord(time: now(), category: .admin, action: "face.enroll", residentID: residentID, operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .faceEnroll, residentID: residentID, operator: op,
                                   detail: detail), in: db)
             return templateID
         }
@@ -57,7 +57,7 @@ extension GateDatabase {
             try requireResident(residentID, in: db)
             try db.execute(sql: "DELETE FROM faceTemplate WHERE residentId = ?", arguments: [residentID])
             let deleted = db.changesCount
-            try audit(AuditRecord(time: now(), category: .admin, action: "face.delete", residentID: residentID, operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .faceDelete, residentID: residentID, operator: op,
                                   detail: ["templatesDeleted": String(deleted)]), in: db)
             return deleted
         }

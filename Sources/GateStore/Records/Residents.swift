@@ -25,7 +25,7 @@ extension GateDatabase {
                 sql: "INSERT INTO resident (id, displayName, unit, validUntil, createdAt) VALUES (?, ?, ?, ?, ?)",
                 arguments: [id, name, unit, validUntil?.millisecondsSince1970, now().millisecondsSince1970]
             )
-            try audit(AuditRecord(time: now(), category: .admin, action: "resident.add", residentID: id, operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .residentAdd, residentID: id, operator: op,
                                   detail: validUntil.map { ["validUntil": String($0.millisecondsSince1970)] } ?? [:]), in: db)
         }
         return id
@@ -76,7 +76,7 @@ extension GateDatabase {
             let token = keys.erasureToken(for: id)
             detail["receipt"] = token
             let time = now()
-            try audit(AuditRecord(time: time, category: .admin, action: "resident.erase", operator: op, detail: detail), in: db)
+            try audit(AuditRecord(time: time, category: .admin, action: .residentErase, operator: op, detail: detail), in: db)
             return ErasureReceipt(auditSeq: tombstone, token: token, time: time, blankedEntries: seqs.count)
         }
         try purgeWriteAheadLog()

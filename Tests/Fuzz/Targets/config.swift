@@ -1,7 +1,7 @@
 // Fuzz target: the daemon's configuration parser (DaemonConfiguration from JSON bytes).
 // Every input must either parse or be refused with a ConfigurationError; a trap is a finding.
 import Foundation
-import GateServices
+import GateConfiguration
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -3,7 +3,6 @@
 // request that decodes must survive the CLI's encode → the daemon's decode unchanged.
 import Foundation
 import GateControl
-@testable import GateServices
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -75,7 +75,7 @@ extension DaemonConfiguration.Door {
     }
 
     /// The coil level that releases or engages the lock, given the relay's polarity.
-    func energized(unlocked: Bool) -> Bool {
+    public func energized(unlocked: Bool) -> Bool {
         switch polarity {
         case .failSecure: unlocked
         case .failSafe: !unlocked

@@ -1,5 +1,6 @@
 public import FaceVision
 import Foundation
+public import GateConfiguration
 public import GateCore
 
 /// The face pipeline's models and rules, built from the `face` configuration: detector, embedder,

@@ -1,6 +1,5 @@
 import CGateShims
 import Foundation
-public import GateControl
 import Glibc
 public import Logging
 
@@ -79,7 +78,7 @@ public final class ControlServer: @unchecked Sendable {
             guard existing.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK) else {
                 throw ControlServerError(message: "the control socket path \(path) exists and is not a socket; refusing to replace it (check control.socketPath)")
             }
-            if let probe = try? Self.connect(path: path) {
+            if let probe = try? ControlClient.connect(path: path) {
                 close(probe)
                 throw ControlServerError(message: "another optgated is already serving \(path)")
             }
@@ -87,7 +86,7 @@ public final class ControlServer: @unchecked Sendable {
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlServerError(message: "socket(): \(String(cString: strerror(errno)))") }
-        var address = try Self.address(path)
+        var address = try SocketCalls.address(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -174,7 +173,7 @@ public final class ControlServer: @unchecked Sendable {
             }
             if let victim, let replaced = connections.removeValue(forKey: victim) {
                 let notice = Self.encode(.failure("connection closed: it sent no complete request while others were waiting"))
-                _ = notice.withUnsafeBytes { Glibc.send(replaced.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                try? SocketCalls.sendAll(replaced.fd, notice, flags: Int32(MSG_DONTWAIT))
                 shutdown(replaced.fd, Int32(SHUT_RDWR))
                 logger.notice("idle control connection replaced by a new one")
             }
@@ -225,15 +224,10 @@ public final class ControlServer: @unchecked Sendable {
                 _ = send(fd, Self.encode(.failure("no complete request within \(Self.requestDeadline); closing the connection")))
                 return
             }
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let milliseconds = Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, 60_000))
-            let ready = poll(&poller, 1, milliseconds)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready >= 0 else { return }
-            if ready == 0 { continue }
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return }
+            guard let ready = try? SocketCalls.waitReadable(fd, milliseconds: milliseconds) else { return }
+            if !ready { continue }
+            guard let count = try? SocketCalls.read(fd, into: &chunk), count > 0 else { return }
             framer.append(chunk[..<count])
         }
     }
@@ -254,14 +248,7 @@ public final class ControlServer: @unchecked Sendable {
 
     @discardableResult
     private func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent < 0 && errno == EINTR { continue }
-            guard sent > 0 else { return false }
-            offset += sent
-        }
-        return true
+        (try? SocketCalls.sendAll(fd, bytes)) != nil
     }
 
     static func encode(_ response: ControlResponse) -> [UInt8] {
@@ -269,41 +256,15 @@ public final class ControlServer: @unchecked Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return Array((try? encoder.encode(response)) ?? Data(#"{"ok":false}"#.utf8)) + [UInt8(ascii: "\n")]
     }
-
-    static func address(_ path: String) throws -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw ControlServerError(message: "the socket path \(path) is too long")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return address
-    }
-
-    /// Connects to a control socket. - Returns: the connected descriptor.
-    public static func connect(path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ControlServerError(message: "socket(): \(String(cString: strerror(errno)))") }
-        var address = try address(path)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw ControlServerError(message: "cannot reach optgated at \(path): \(reason)")
-        }
-        return fd
-    }
 }
 
 public struct ControlServerError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
 
 /// A one-shot slot a connection thread waits on while the decision loop answers.

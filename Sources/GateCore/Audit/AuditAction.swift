@@ -1,0 +1,124 @@
+/// What an audit entry records: the dotted verb stored in `auditEntry.action` and shown by
+/// `optgate events`, `audit list` and the exports.
+///
+/// The raw values are a stored contract: rows written by every earlier release carry them, and the
+/// audit chain hashes them, so a raw value never changes. A new action is a new case.
+public enum AuditAction: Sendable, Hashable {
+    /// A decision or alarm at a door, by credential method (`access.card`, `access.pin`, `access.face`) or,
+    /// when no credential was involved, by reason (`access.exitRequest`, `access.remoteOpen`,
+    /// `alarm.heldOpen`, `alarm.fireRelease`…).
+    case door(AuditCategory, DoorSubject)
+    /// Repeated denials counted in one entry (`access.denied.collapsed`; `detail.count` says how many).
+    case deniedCollapsed
+    /// A PIN that two residents hold was typed at a PIN-only keypad (`pin.ambiguous`).
+    case pinAmbiguous
+    case daemonStart
+    case daemonStop
+    /// Audit writes work again after a failure (`audit.resumed`); `detail` counts what was lost.
+    case auditResumed
+    /// The operator accepted the log's current head as the new anchor (`audit.reanchor`).
+    case auditReanchor
+    case residentAdd
+    /// A resident and everything about them were erased (`resident.erase`); redacts their entries.
+    case residentErase
+    case cardAdd
+    case cardRemove
+    case pinSet
+    case pinClear
+    case consentGrant
+    case consentWithdraw
+    case faceEnroll
+    case faceDelete
+    /// Entries older than the retention period were redacted (`events.purge`).
+    case eventsPurge
+    /// An operator locked a door down or lifted it (`door.lockdown`).
+    case doorLockdown
+
+    /// What a door entry is about: the credential method, else the decision's reason.
+    public enum DoorSubject: Sendable, Hashable {
+        case method(AccessMethod)
+        case reason(DecisionReason)
+
+        var rawValue: String {
+            switch self {
+            case .method(let method): method.rawValue
+            case .reason(let reason): reason.rawValue
+            }
+        }
+    }
+
+    /// The entry for `decision` at a door: by `method` when there is one, else by the decision's reason.
+    public static func door(_ category: AuditCategory, method: AccessMethod?, reason: DecisionReason) -> AuditAction {
+        .door(category, method.map(DoorSubject.method) ?? .reason(reason))
+    }
+
+    /// The actions that are not door entries, by raw value.
+    private static let fixed: [String: AuditAction] = Dictionary(uniqueKeysWithValues: [
+        AuditAction.deniedCollapsed, .pinAmbiguous, .daemonStart, .daemonStop, .auditResumed, .auditReanchor,
+        .residentAdd, .residentErase, .cardAdd, .cardRemove, .pinSet, .pinClear, .consentGrant, .consentWithdraw,
+        .faceEnroll, .faceDelete, .eventsPurge, .doorLockdown,
+    ].map { ($0.rawValue, $0) })
+
+    /// Actions that blank earlier entries (`redactedBy` points at them).
+    public var redacts: Bool { self == .residentErase || self == .eventsPurge }
+}
+
+extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
+    public var rawValue: String {
+        switch self {
+        case .door(let category, let subject): "\(category.rawValue).\(subject.rawValue)"
+        case .deniedCollapsed: "access.denied.collapsed"
+        case .pinAmbiguous: "pin.ambiguous"
+        case .daemonStart: "daemon.start"
+        case .daemonStop: "daemon.stop"
+        case .auditResumed: "audit.resumed"
+        case .auditReanchor: "audit.reanchor"
+        case .residentAdd: "resident.add"
+        case .residentErase: "resident.erase"
+        case .cardAdd: "card.add"
+        case .cardRemove: "card.remove"
+        case .pinSet: "pin.set"
+        case .pinClear: "pin.clear"
+        case .consentGrant: "consent.grant"
+        case .consentWithdraw: "consent.withdraw"
+        case .faceEnroll: "face.enroll"
+        case .faceDelete: "face.delete"
+        case .eventsPurge: "events.purge"
+        case .doorLockdown: "door.lockdown"
+        }
+    }
+
+    /// Parses a stored action. - Returns: `nil` for text no release writes.
+    public init?(rawValue: String) {
+        if let action = Self.fixed[rawValue] {
+            self = action
+            return
+        }
+        guard let dot = rawValue.firstIndex(of: "."),
+              let category = AuditCategory(rawValue: String(rawValue[..<dot])), category == .access || category == .alarm
+        else { return nil }
+        let subject = String(rawValue[rawValue.index(after: dot)...])
+        if let method = AccessMethod(rawValue: subject) {
+            self = .door(category, .method(method))
+        } else if let reason = DecisionReason(rawValue: subject) {
+            self = .door(category, .reason(reason))
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let action = AuditAction(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown audit action \(text)"))
+        }
+        self = action
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
