@@ -51,6 +51,8 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
                 .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
+                // Visitor QR passes (cqr.h): QRCodeDetector/QRCodeEncoder, and PNG files.
+                .linkedLibrary("opencv_objdetect"), .linkedLibrary("png16"),
             ]
         ),
         .target(name: "FaceVision", dependencies: ["CFaceVision", "CTurboJPEG"], swiftSettings: upcoming),
@@ -84,7 +86,7 @@ let package = Package(
             name: "optgated",
             dependencies: [
                 "GateServices", "GateStore", "GateCore", "GateControl", "SystemdNotify",
-                "GPIO",
+                "GPIO", "FaceVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -7,6 +7,7 @@ import GateStore
 import GPIO
 public import Logging
 import ServiceLifecycle
+import FaceVision
 import SystemdNotify
 import UnixSignals
 
@@ -181,8 +182,20 @@ struct Optgated: AsyncParsableCommand {
                 return try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop)
             },
             gate: gate, database: database, door: configuration.face.door,
-            enrolmentWindow: .milliseconds(Int64(configuration.face.enrolmentWindowSeconds * 1000)), status: status, logger: logger
+            enrolmentWindow: .milliseconds(Int64(configuration.face.enrolmentWindowSeconds * 1000)), status: status,
+            qrReader: visitorQRReader(configuration, logger: logger), logger: logger
         )
+    }
+
+    /// The QR reader of visitor passes, when the camera's door has `visitorQR` (docs/visitors.md).
+    func visitorQRReader(_ configuration: DaemonConfiguration, logger: Logger) -> QRCodeReader? {
+        guard configuration.doors.contains(where: { $0.name == configuration.face.door && $0.visitorQR }) else { return nil }
+        do {
+            return try QRCodeReader()
+        } catch {
+            logger.error("visitor QR reading disabled", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// One service per configured reader, each on its own thread. Readers are hot-pluggable: a device or

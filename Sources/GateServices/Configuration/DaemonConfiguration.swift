@@ -24,6 +24,9 @@ public struct DaemonConfiguration: Sendable {
         public var polarity: RelayPolarity
         /// `gpio` (object, default none: the door is simulated): relay and input lines (docs/hardware.md).
         public var gpio: DoorGPIOConfiguration? = nil
+        /// `visitorQR` (bool, default false): the camera serving this door (`face.door`) also reads visitor
+        /// passes' QR codes (docs/visitors.md).
+        public var visitorQR: Bool = false
     }
 
     public var doors: [Door]
@@ -158,7 +161,8 @@ public struct DaemonConfiguration: Sendable {
             gpio = try DoorGPIOConfiguration(&object)
             try object.finish()
         }
+        let visitorQR = try entry.bool("visitorQR", default: false)
         return Door(name: name, methods: methods, timings: DoorTimings(pulse: .seconds(pulse), heldOpen: .seconds(heldOpen)),
-                    polarity: polarity, gpio: gpio)
+                    polarity: polarity, gpio: gpio, visitorQR: visitorQR)
     }
 }

@@ -14,11 +14,13 @@ public enum GateInput: Sendable {
     case remoteOpen(door: String, operator: String)
     /// The recogniser's verdict: N-of-M frames agreed on a resident, or a face matched nobody (`nil`).
     case face(door: String, residentID: String?)
+    /// The text of a QR code the door's camera read (or `optgate simulate qr`), to be checked as a visitor pass.
+    case visitorQR(door: String, payload: String)
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _):
             door
         case .fire(let door, _):
             door

@@ -281,9 +281,41 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             await perform(unit.machine.fire(active: active, at: now), at: &unit)
         case .tamper:
             await perform(unit.machine.tamper(at: now), at: &unit)
+        case .visitorQR(_, let payload):
+            guard unit.configuration.visitorQR else {
+                let decision = AccessDecision(result: .denied, reason: .methodDisabled)
+                await log(decision, method: .visitor, door: door)
+                return decision
+            }
+            let lookup = await offload { try self.database.consumeVisitorPass(qr: payload, door: door) }
+            return await admitVisitor(lookup.map { Optional($0) }, at: &unit)
         }
         return nil
     }
+
+    // MARK: Visitor passes (docs/visitors.md) — the whole visitor path of the decision loop.
+
+    /// Opens for a visitor pass the store found and spent (`consumeVisitorPass`), or records why not.
+    /// - Parameter lookup: the store's answer; `.success(nil)` when the code is no pass's.
+    /// - Returns: `nil` when the code is no pass's (a keypad entry then goes on as a PIN).
+    private func admitVisitor(_ lookup: Result<VisitorPassDecision?, any Error>, at unit: inout DoorUnit<C.Instant>) async -> AccessDecision? {
+        let found: VisitorPassDecision
+        switch lookup {
+        case .success(nil):
+            return nil
+        case .success(let decision?):
+            found = decision
+        case .failure(let error):
+            logger.error("visitor pass lookup failed", metadata: ["error": "\(error)", "door.id": "\(unit.configuration.name)"])
+            found = VisitorPassDecision(passID: nil, refusal: .unknownCard)
+        }
+        let decision = found.decision
+        if decision.isGranted { await perform(unit.machine.release(at: clock.now), at: &unit) }
+        await log(decision, method: .visitor, door: unit.configuration.name, detail: found.passID.map { ["pass": $0] } ?? [:])
+        return decision
+    }
+
+    // MARK: -
 
     /// A submitted PIN, bounded by the wrong-PIN counters of its keypad and door (docs/privacy.md).
     ///
@@ -303,6 +335,21 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         let before = guesses.value
         let started = guesses.value.charge(scopes, at: now)
         await saveGuessCounters(scopes)
+        // A visitor's one-off code (docs/visitors.md): charged like a PIN above; a code that is a pass's was no guess.
+        let visitorLookup = VisitorKeypad.lookup(unit: unitCode, digits: pin.digits.count)
+        if visitorLookup != .never, unit.policy.methods.contains(.pin) {
+            let lookup = await offload { try self.database.consumeVisitorPass(code: pin, door: door) }
+            if let decision = await admitVisitor(lookup, at: &unit) {
+                await finishCharge(scopes, started: started, refundTo: before, door: door)
+                return decision
+            }
+            if visitorLookup == .only {
+                let decision = AccessDecision(result: .denied, reason: .unknownPin)
+                await log(decision, method: .visitor, door: door)
+                await finishCharge(scopes, started: started, refundTo: nil, door: door)
+                return decision
+            }
+        }
         let match = await offload {
             if let unitCode { try self.database.holders(ofPIN: pin, unitCode: unitCode) } else { try self.database.holders(ofPIN: pin) }
         }

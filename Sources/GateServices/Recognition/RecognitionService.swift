@@ -1,4 +1,4 @@
-import FaceVision
+public import FaceVision
 public import GateControl
 import Foundation
 import GateCore
@@ -34,6 +34,8 @@ where C.Duration == Duration, C.Instant: Sendable {
     let enrolmentWindow: Duration
     /// How long capture may take once the resident authenticated.
     static var captureWindow: Duration { .seconds(20) }
+    /// Reads visitor passes' QR codes on this door's frames (`visitorQR`); `nil` when the door does not.
+    let qrReader: QRCodeReader?
     private let thread = ServiceThread(name: "optgate.recognition")
     private let enrolment = Mutex<EnrolmentSlot?>(nil)
 
@@ -54,7 +56,8 @@ where C.Duration == Duration, C.Instant: Sendable {
 
     public init(engine: FaceEngine, source: @escaping @Sendable () throws -> any FrameSource, gate: GateService<C>,
                 database: GateDatabase, door: String, enrolmentWindow: Duration = .seconds(60), status: Locked<FaceStatus>,
-                logger: Logger) {
+                qrReader: QRCodeReader? = nil, logger: Logger) {
+        self.qrReader = qrReader
         self.engine = engine
         self.makeSource = source
         self.gate = gate
@@ -267,6 +270,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         var indexVersion: Int64 = -1
         var lastIndexCheck = clock.now.advanced(by: .seconds(-1))
         var enrolmentIndex: (number: Int, index: FaceIndex)?
+        var lastQR: (text: String, seenAt: ContinuousClock.Instant)?
         status.value.state = "on"
         status.value.embedder = engine.descriptor.id
         logger.info("face recognition on", metadata: ["face.embedder": "\(engine.descriptor.id)", "door.id": "\(door)",
@@ -295,6 +299,7 @@ where C.Duration == Duration, C.Instant: Sendable {
             }
             let now = clock.now
             guard let image = decode(frame, decoder: decoder) else { continue }
+            if let qrReader, readVisitorQR(image, reader: qrReader, last: &lastQR, at: now) { continue }
             if captureFrame(image, others: &enrolmentIndex, at: now) { continue }
             guard let verdict = analyse(image, index: index, aggregator: &aggregator, at: now) else { continue }
             switch verdict {
@@ -309,6 +314,29 @@ where C.Duration == Duration, C.Instant: Sendable {
             }
         }
         return nil
+    }
+
+    /// Visitor passes (docs/visitors.md): the frame is read for a QR code only. A frame with a code goes no
+    /// further (no face analysis, nothing kept); the same code in view is one presentation until it has
+    /// been out of view for `VisitorQRPresentation.gap`.
+    /// - Returns: whether the frame held a QR code.
+    private func readVisitorQR(_ image: BGRImage, reader: QRCodeReader, last: inout (text: String, seenAt: ContinuousClock.Instant)?,
+                               at now: ContinuousClock.Instant) -> Bool {
+        let text: String?
+        do {
+            text = try reader.read(image)
+        } catch {
+            logger.debug("QR reading failed", metadata: ["error": "\(error)"])
+            return false
+        }
+        guard let text else { return false }
+        let repeated = last.map { $0.text == text && $0.seenAt.duration(to: now) < VisitorQRPresentation.gap } ?? false
+        last = (text, now)
+        if !repeated {
+            logger.debug("QR code read", metadata: ["door.id": "\(door)"])
+            gate.submit(.visitorQR(door: door, payload: text))
+        }
+        return true
     }
 
     /// - Returns: the frame as BGR, or `nil` when it cannot be decoded (counted as skipped, never fatal).
@@ -402,4 +430,9 @@ where C.Duration == Duration, C.Instant: Sendable {
             return nil
         }
     }
+}
+
+/// How long a QR code must be out of view before it counts as shown again.
+enum VisitorQRPresentation {
+    static let gap: Duration = .seconds(3)
 }
