@@ -51,8 +51,8 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
                 .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
-                // Visitor QR passes (cqr.h): QRCodeDetector/QRCodeEncoder, and PNG files.
-                .linkedLibrary("opencv_objdetect"), .linkedLibrary("png16"),
+                // Visitor QR passes (cqr.h): zxing-cpp reads and writes QR codes, libpng their image files.
+                .linkedLibrary("ZXing"), .linkedLibrary("png16"),
             ]
         ),
         .target(name: "FaceVision", dependencies: ["CFaceVision", "CTurboJPEG"], swiftSettings: upcoming),

@@ -1,4 +1,9 @@
 // CFaceVision QR: the C++ side of include/cqr.h. No policy: what a payload means is decided in Swift.
+//
+// zxing-cpp, not OpenCV's QRCodeDetector: Debian 12's OpenCV 4.6 is built without quirc, so its detector finds
+// a code's corners but cannot decode it ("Library QUIRC is not linked", printed on every call); libzxing-dev is
+// two packages (631 kB) where libopencv-objdetect-dev pulls ~150 (Qt, GDAL).
+#define ZX_USE_UTF8 1
 #include "cqr.h"
 #include "cface.h"
 
@@ -8,13 +13,13 @@
 #include <string>
 #include <vector>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/objdetect.hpp>
+#include <ZXing/BitMatrix.h>
+#include <ZXing/MultiFormatWriter.h>
+#include <ZXing/ReadBarcode.h>
 #include <png.h>
 
 struct cqr_reader {
-    cv::QRCodeDetector detector;
+    ZXing::DecodeHints hints;
 };
 
 namespace {
@@ -39,9 +44,6 @@ template <typename F> int guarded(char *error, size_t error_size, F &&body) {
     } catch (const cqr_error &e) {
         write_error(error, error_size, e.message);
         return e.status;
-    } catch (const cv::Exception &e) {
-        write_error(error, error_size, "OpenCV: " + e.msg);
-        return CFACE_ERROR_RUNTIME;
     } catch (const std::exception &e) {
         write_error(error, error_size, e.what());
         return CFACE_ERROR_RUNTIME;
@@ -60,7 +62,11 @@ void require(bool condition, const char *message) {
 extern "C" int cqr_reader_open(cqr_reader **out, char *error, size_t error_size) {
     return guarded(error, error_size, [&] {
         require(out != nullptr, "out is NULL");
-        *out = new cqr_reader();
+        auto reader = new cqr_reader();
+        reader->hints.setFormats(ZXing::BarcodeFormat::QRCode);
+        reader->hints.setTryHarder(true);
+        reader->hints.setTryRotate(true);
+        *out = reader;
         return CFACE_OK;
     });
 }
@@ -73,9 +79,10 @@ extern "C" int cqr_reader_decode(cqr_reader *reader, const uint8_t *bgr, int wid
         require(reader != nullptr && bgr != nullptr && text != nullptr && capacity > 0, "a pointer is NULL");
         require(width > 0 && height > 0 && stride >= 3 * width, "bad image size");
         text[0] = '\0';
-        cv::Mat image(height, width, CV_8UC3, const_cast<uint8_t *>(bgr), static_cast<size_t>(stride));
-        std::vector<cv::Point> corners;
-        std::string decoded = reader->detector.detectAndDecode(image, corners);
+        ZXing::ImageView image(bgr, width, height, ZXing::ImageFormat::BGR, stride);
+        ZXing::Result result = ZXing::ReadBarcode(image, reader->hints);
+        if (!result.isValid()) return 0;
+        std::string decoded = result.text();
         if (decoded.empty()) return 0;
         require(decoded.size() < capacity, "the QR code holds more text than a visitor pass");
         std::memcpy(text, decoded.data(), decoded.size());
@@ -88,25 +95,30 @@ extern "C" int cqr_write_png(const char *text, const char *path, int module_pixe
     return guarded(error, error_size, [&] {
         require(text != nullptr && path != nullptr, "a pointer is NULL");
         require(module_pixels >= 1 && module_pixels <= 64, "module_pixels is 1 to 64");
-        cv::Ptr<cv::QRCodeEncoder> encoder = cv::QRCodeEncoder::create();
-        cv::Mat modules;
-        encoder->encode(text, modules);
-        require(!modules.empty(), "the text could not be encoded as a QR code");
-        cv::Mat grey;
-        if (modules.channels() == 3) cv::cvtColor(modules, grey, cv::COLOR_BGR2GRAY); else grey = modules;
-        cv::Mat scaled;
-        cv::resize(grey, scaled, cv::Size(), module_pixels, module_pixels, cv::INTER_NEAREST);
-        int quiet = 4 * module_pixels;
-        cv::Mat framed;
-        cv::copyMakeBorder(scaled, framed, quiet, quiet, quiet, quiet, cv::BORDER_CONSTANT, cv::Scalar(255));
-        cv::Mat contiguous = framed.isContinuous() ? framed : framed.clone();
+        ZXing::MultiFormatWriter writer(ZXing::BarcodeFormat::QRCode);
+        writer.setMargin(0);
+        ZXing::BitMatrix modules = writer.encode(std::string(text), 0, 0);
+        require(modules.width() > 0 && modules.height() > 0, "the text could not be encoded as a QR code");
+        const int quiet = 4;
+        const int side_w = (modules.width() + 2 * quiet) * module_pixels;
+        const int side_h = (modules.height() + 2 * quiet) * module_pixels;
+        std::vector<uint8_t> grey(static_cast<size_t>(side_w) * side_h, 255);
+        for (int y = 0; y < modules.height(); ++y) {
+            for (int x = 0; x < modules.width(); ++x) {
+                if (!modules.get(x, y)) continue;
+                for (int dy = 0; dy < module_pixels; ++dy) {
+                    uint8_t *row = grey.data() + static_cast<size_t>((quiet + y) * module_pixels + dy) * side_w;
+                    std::memset(row + (quiet + x) * module_pixels, 0, static_cast<size_t>(module_pixels));
+                }
+            }
+        }
         png_image png;
         std::memset(&png, 0, sizeof png);
         png.version = PNG_IMAGE_VERSION;
-        png.width = static_cast<png_uint_32>(contiguous.cols);
-        png.height = static_cast<png_uint_32>(contiguous.rows);
+        png.width = static_cast<png_uint_32>(side_w);
+        png.height = static_cast<png_uint_32>(side_h);
         png.format = PNG_FORMAT_GRAY;
-        if (!png_image_write_to_file(&png, path, 0, contiguous.data, static_cast<png_int_32>(contiguous.step), nullptr)) {
+        if (!png_image_write_to_file(&png, path, 0, grey.data(), side_w, nullptr)) {
             std::string message = std::string("cannot write ") + path + ": " + png.message;
             png_image_free(&png);
             throw cqr_error(CFACE_ERROR_RUNTIME, message);

@@ -1,8 +1,8 @@
-// CFaceVision QR: OpenCV's QR detector and encoder, and PNG files through libpng, behind a plain-C API.
+// CFaceVision QR: QR reading and writing (zxing-cpp) and PNG files (libpng) behind a plain-C API.
 //
-// Why this exists: the gate camera reads visitor passes (docs/visitors.md) with `cv::QRCodeDetector`, a C++ class
-// Swift cannot import; `optgate visitor issue --qr` writes a PNG with `cv::QRCodeEncoder`; `optgate simulate qr`
-// reads one. Same rules as cface.h: opaque handles, `cqr_` prefix, every C++ exception caught and returned as a
+// Why this exists: the gate camera reads visitor passes (docs/visitors.md) with zxing-cpp, a C++ library Swift
+// cannot import; `optgate visitor issue --qr` writes a PNG; `optgate simulate qr` reads one. (OpenCV's
+// QRCodeDetector cannot decode in Debian 12's build, which lacks quirc; see cqr.cpp.) Same rules as cface.h: opaque handles, `cqr_` prefix, every C++ exception caught and returned as a
 // negative CFACE_ERROR_* status with a message in `error`. A reader handle serves one thread at a time.
 #ifndef OPTGATE_CQR_H
 #define OPTGATE_CQR_H

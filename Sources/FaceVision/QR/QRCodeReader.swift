@@ -1,7 +1,7 @@
 internal import CFaceVision
 internal import Synchronization
 
-/// Reads QR codes from camera frames with OpenCV's `QRCodeDetector` (`cqr_reader_*` in cqr.h).
+/// Reads QR codes from camera frames with zxing-cpp (`cqr_reader_*` in cqr.h; Debian's OpenCV cannot decode them).
 ///
 /// Only the code's text comes out: the frame is not kept, and nothing about a face in it is looked at.
 ///
