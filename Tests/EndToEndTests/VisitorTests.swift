@@ -113,9 +113,17 @@ import Testing
 
     // MARK: The gate camera (replay source), with the face models loaded as on a real camera door.
 
-    /// An MJPEG clip of `png` letterboxed to 640x480, `count` frames.
-    func clip(_ gate: Gate, _ name: String, of png: String, frames count: Int) throws -> String {
-        let frame = try JPEGEncoder().encode(try QRCodeImage.readPNG(png).letterboxed(width: 640, height: 480).image, quality: 90)
+    /// An MJPEG clip of `count` 640x480 frames: `png` on the right; with `face`, that photo on the left (the
+    /// visitor holding the phone up, face in view).
+    func clip(_ gate: Gate, _ name: String, of png: String, face: String? = nil, frames count: Int) throws -> String {
+        var image = BGRImage(width: 640, height: 480)
+        if let face {
+            let photo = try JPEGDecoder().decode(Array(try Data(contentsOf: URL(fileURLWithPath: face)))).letterboxed(width: 400, height: 480).image
+            for y in 0..<480 { for x in 0..<400 { image[x, y] = photo[x, y] } }
+        }
+        let code = try QRCodeImage.readPNG(png).letterboxed(width: 240, height: 240).image
+        for y in 0..<240 { for x in 0..<240 { image[400 + x, 120 + y] = code[x, y] } }
+        let frame = try JPEGEncoder().encode(image, quality: 90)
         var clip = Data()
         for _ in 0..<count { clip.append(contentsOf: frame) }
         let path = "\(gate.directory)-\(name).mjpeg"
@@ -133,7 +141,8 @@ import Testing
     @Test func aQRPassShownToTheReplayCameraOpensOnceWhileInViewAndLeavesNoFaceEvent() throws {
         let gate = Gate()
         let pass = try issue(gate, "--door", "main", "--valid-for", "1h", "--uses", "2")
-        let replay = try clip(gate, "good", of: try qrencodePNG(gate, "camera", pass.qr), frames: 20)
+        // The visitor's face is in every frame beside the code: a stranger's face, which would be a noMatch event if analysed.
+        let replay = try clip(gate, "good", of: try qrencodePNG(gate, "camera", pass.qr), face: "\(FaceTests.photos)/biden.jpg", frames: 20)
         try gate.start(config: cameraConfig(replay: replay))
         #expect(gate.eventually(within: 30) {
             ((try? gate.events()) ?? []).contains { $0.method == "visitor" && $0.result == "granted" }
@@ -142,6 +151,7 @@ import Testing
         let events = try gate.events()
         #expect(events.filter { $0.method == "visitor" }.count == 1, "one presentation while the code stays in view")
         #expect(!events.contains { $0.method == "face" }, "a frame with a QR code goes to no face analysis")
+        #expect(try gate.status().face.facesAnalysed == 0)
         gate.stop()
         let listed = gate.run(["visitor", "list", "--json"])
         #expect(listed.stdout.contains("\"usesLeft\" : 1"))
