@@ -157,6 +157,22 @@ import Testing
         #expect(listed.stdout.contains("\"usesLeft\" : 1"))
     }
 
+    @Test func aDoorWithoutFaceEntryReadsQRCodesWithoutLoadingAFaceModel() throws {
+        let gate = Gate()
+        let pass = try issue(gate, "--door", "main", "--valid-for", "1h")
+        let replay = try clip(gate, "qr-only", of: try qrencodePNG(gate, "qr-only", pass.qr), face: "\(FaceTests.photos)/biden.jpg", frames: 20)
+        try gate.start(config: """
+            {"doors": [{"name": "main", "visitorQR": true}],
+             "face": {"modelsDirectory": "/nonexistent", "source": {"replay": "\(replay)", "fps": 10, "loop": true}}}
+            """)
+        #expect(gate.eventually(within: 30) {
+            ((try? gate.events()) ?? []).contains { $0.method == "visitor" && $0.result == "granted" }
+        }, "\(gate.daemonOutput.suffix(2000))")
+        let status = try gate.status()
+        #expect(status.face.state == "off" && status.face.facesAnalysed == 0, "no face entry, no face model, no face analysed")
+        #expect(!(try gate.events()).contains { $0.method == "face" })
+    }
+
     @Test func anEditedQRShownToTheReplayCameraDoesNotOpen() throws {
         let gate = Gate()
         let pass = try issue(gate, "--door", "main", "--valid-for", "1h")

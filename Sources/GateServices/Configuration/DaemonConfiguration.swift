@@ -24,8 +24,8 @@ public struct DaemonConfiguration: Sendable {
         public var polarity: RelayPolarity
         /// `gpio` (object, default none: the door is simulated): relay and input lines (docs/hardware.md).
         public var gpio: DoorGPIOConfiguration? = nil
-        /// `visitorQR` (bool, default false): the camera serving this door (`face.door`) also reads visitor
-        /// passes' QR codes (docs/visitors.md).
+        /// `visitorQR` (bool, default false): the camera serving this door (`face.door`, `face.source`) reads
+        /// visitor passes' QR codes (docs/visitors.md), alongside face entry or, without it, only those.
         public var visitorQR: Bool = false
     }
 

@@ -270,7 +270,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         var indexVersion: Int64 = -1
         var lastIndexCheck = clock.now.advanced(by: .seconds(-1))
         var enrolmentIndex: (number: Int, index: FaceIndex)?
-        var lastQR: (text: String, seenAt: ContinuousClock.Instant)?
+        var qrScanner = qrReader.map { VisitorQRScanner(reader: $0, door: door) }
         status.value.state = "on"
         status.value.embedder = engine.descriptor.id
         logger.info("face recognition on", metadata: ["face.embedder": "\(engine.descriptor.id)", "door.id": "\(door)",
@@ -299,7 +299,11 @@ where C.Duration == Duration, C.Instant: Sendable {
             }
             let now = clock.now
             guard let image = decode(frame, decoder: decoder) else { continue }
-            if let qrReader, readVisitorQR(image, reader: qrReader, last: &lastQR, at: now) { continue }
+            // Visitor passes (docs/visitors.md): a frame showing a QR code is read for the code only, no face analysis.
+            if let scan = qrScanner?.scan(image, at: now, logger: logger), scan.held {
+                if let text = scan.presented { gate.submit(.visitorQR(door: door, payload: text)) }
+                continue
+            }
             if captureFrame(image, others: &enrolmentIndex, at: now) { continue }
             guard let verdict = analyse(image, index: index, aggregator: &aggregator, at: now) else { continue }
             switch verdict {
@@ -314,29 +318,6 @@ where C.Duration == Duration, C.Instant: Sendable {
             }
         }
         return nil
-    }
-
-    /// Visitor passes (docs/visitors.md): the frame is read for a QR code only. A frame with a code goes no
-    /// further (no face analysis, nothing kept); the same code in view is one presentation until it has
-    /// been out of view for `VisitorQRPresentation.gap`.
-    /// - Returns: whether the frame held a QR code.
-    private func readVisitorQR(_ image: BGRImage, reader: QRCodeReader, last: inout (text: String, seenAt: ContinuousClock.Instant)?,
-                               at now: ContinuousClock.Instant) -> Bool {
-        let text: String?
-        do {
-            text = try reader.read(image)
-        } catch {
-            logger.debug("QR reading failed", metadata: ["error": "\(error)"])
-            return false
-        }
-        guard let text else { return false }
-        let repeated = last.map { $0.text == text && $0.seenAt.duration(to: now) < VisitorQRPresentation.gap } ?? false
-        last = (text, now)
-        if !repeated {
-            logger.debug("QR code read", metadata: ["door.id": "\(door)"])
-            gate.submit(.visitorQR(door: door, payload: text))
-        }
-        return true
     }
 
     /// - Returns: the frame as BGR, or `nil` when it cannot be decoded (counted as skipped, never fatal).
@@ -430,9 +411,4 @@ where C.Duration == Duration, C.Instant: Sendable {
             return nil
         }
     }
-}
-
-/// How long a QR code must be out of view before it counts as shown again.
-enum VisitorQRPresentation {
-    static let gap: Duration = .seconds(3)
 }
