@@ -74,11 +74,14 @@ extension GateDatabase {
             let id = VisitorPassID.make()
             let code = VisitorCode.make()
             let tag = keys.visitorCodeTag(PIN(code)!)
+            let pinTag = keys.lookupTag(of: PIN(code)!)
             let pass = VisitorPass(id: id, name: name, doors: doors, validFrom: start, validUntil: until, usesTotal: uses, usesLeft: uses)
             let inserted: Bool = try write { db in
-                // A code (or id) already in use is drawn again: a visitor's code must find one pass.
+                // A code (or id) already in use is drawn again: a visitor's code must find one pass. So is a code
+                // that is a resident's PIN on a PIN-only keypad (same keyed lookup tag), silently: nothing is said.
                 if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM visitorPass WHERE codeTag = ? OR id = ?)",
-                                     arguments: [tag, id]) == true {
+                                     arguments: [tag, id]) == true
+                    || Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pin WHERE lookupTag = ?)", arguments: [pinTag]) == true {
                     return false
                 }
                 try db.execute(sql: """
