@@ -107,6 +107,12 @@ struct Optgated: AsyncParsableCommand {
                                           status: faceStatus, logger: logger)
         // A visitorQR door whose camera does no face entry: the camera reads QR codes only (docs/visitors.md).
         let visitorQR = recognition == nil ? makeVisitorQR(configuration, gate: gate, logger: logger) : nil
+        let cameraless = configuration.doors.filter {
+            $0.visitorQR && ($0.name != configuration.face.door || (configuration.face.camera == nil && configuration.face.replay == nil))
+        }
+        if !cameraless.isEmpty {
+            logger.warning("visitorQR doors without a camera read no QR codes", metadata: ["doors": "\(cameraless.map(\.name))"])
+        }
         let readers = makeReaders(configuration, gate: gate, logger: logger)
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
