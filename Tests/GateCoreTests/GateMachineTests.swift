@@ -45,7 +45,7 @@ private struct Rig {
     mutating func answer() -> [GateEffect<T>] {
         let (id, query) = lookups.removeFirst()
         let answer: LookupAnswer = switch query {
-        case .card(let card): .card(cards[card.bytes])
+        case .card(let uid): .card(cards[uid.bytes])
         case .pin(let pin, _):
             if let holder = pins[pin.digits] { .pin(.one(holder)) } else if let holder = duressPins[pin.digits] {
                 .pin(.one(holder, duress: true))
@@ -58,7 +58,7 @@ private struct Rig {
 
     /// Presents a card and answers its lookup at once. - Returns: the decision replied.
     mutating func card(_ bytes: [UInt8], door: String = "main") -> AccessDecision? {
-        let asked = input(.card(door: door, PresentedCard(bytes: bytes)))
+        let asked = input(.card(door: door, CardUID(bytes: bytes)!))
         return lookups.isEmpty ? Self.decision(asked) : Self.decision(answer())
     }
 
@@ -95,7 +95,7 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
     @Test func aKnownCardReleasesTheDoorOnlyWhenItsLookupIsAnswered() {
         var rig = Rig()
         rig.cards[[1, 2, 3, 4]] = alice
-        let asked = rig.input(.card(door: "main", PresentedCard(bytes: [1, 2, 3, 4])))
+        let asked = rig.input(.card(door: "main", CardUID(bytes: [1, 2, 3, 4])!))
         #expect(Rig.released(asked) == nil)
         #expect(rig.lookups.count == 1)
         let answered = rig.answer()
@@ -113,7 +113,7 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
     @Test func fireReleasesTheDoorWhileACardLookupIsOpen() {
         var rig = Rig()
         rig.cards[[9, 9, 9, 9]] = alice
-        rig.input(.card(door: "main", PresentedCard(bytes: [9, 9, 9, 9])))
+        rig.input(.card(door: "main", CardUID(bytes: [9, 9, 9, 9])!))
         let fire = rig.input(.fire(door: nil, active: true))
         #expect(Rig.released(fire) == true)
         #expect(rig.machine.pendingLookups == 1)
@@ -172,7 +172,7 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
         var rig = Rig()
         rig.cards[[1, 1, 1, 1]] = alice
         rig.input(.lockdown(door: "main", active: true))
-        let card = rig.input(.card(door: "main", PresentedCard(bytes: [1, 1, 1, 1])))
+        let card = rig.input(.card(door: "main", CardUID(bytes: [1, 1, 1, 1])!))
         #expect(Rig.decision(card)?.reason == .lockedDown)
         #expect(rig.lookups.isEmpty)
         #expect(Rig.decision(rig.input(.remoteOpen(door: "main", operator: "guard")))?.reason == .lockedDown)
@@ -187,7 +187,7 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
     @Test func lockdownDuringALookupRefusesItsAnswer() {
         var rig = Rig()
         rig.cards[[1, 1, 1, 1]] = alice
-        rig.input(.card(door: "main", PresentedCard(bytes: [1, 1, 1, 1])))
+        rig.input(.card(door: "main", CardUID(bytes: [1, 1, 1, 1])!))
         rig.input(.lockdown(door: "main", active: true))
         let answered = rig.answer()
         #expect(Rig.decision(answered) == AccessDecision(result: .denied, reason: .lockedDown, residentID: "alice"))
@@ -344,7 +344,7 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
 
     @Test func aFailedLookupIsDecidedAsAnUnknownCredentialAndLogged() {
         var rig = Rig()
-        rig.input(.card(door: "main", PresentedCard(bytes: [1, 2, 3, 4])))
+        rig.input(.card(door: "main", CardUID(bytes: [1, 2, 3, 4])!))
         let (id, _) = rig.lookups.removeFirst()
         let effects = rig.send(.lookedUp(id, .failed(error: "disk I/O error")))
         #expect(Rig.decision(effects)?.reason == .unknownCard)

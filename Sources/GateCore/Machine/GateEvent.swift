@@ -1,26 +1,6 @@
-/// A card as the gate machine sees it: the UID's bytes, only the last four hex digits ever shown.
-public struct PresentedCard: Sendable, Hashable, CustomStringConvertible {
-    public var bytes: [UInt8]
-
-    public init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    /// The last two bytes as upper-case hex: what audit entries show of a card.
-    public var last4: String {
-        String(bytes.suffix(2).map { byte in
-            let digits = Array("0123456789ABCDEF")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined())
-    }
-
-    /// Never the full UID: safe to log.
-    public var description: String { "…\(last4)" }
-}
-
 /// Something that happened at a gate, as the gate machine is told about it.
 public enum DoorInput: Sendable, Hashable {
-    case card(door: String, PresentedCard)
+    case card(door: String, CardUID)
     /// A key pressed on one keypad of a door: `keypad` is the reader's device path, or `simulated`.
     case key(door: String, KeypadKey, keypad: String)
     case exitRequest(door: String)
@@ -65,7 +45,7 @@ public struct RequestID: Sendable, Hashable {
 /// What the machine asks the credential store.
 public enum CredentialQuery: Sendable, Hashable {
     /// The holder of a card.
-    case card(PresentedCard)
+    case card(CardUID)
     /// The holders of a PIN typed alone (`unit == nil`) or after a unit code. Also says whether it is a
     /// resident's duress PIN.
     case pin(PIN, unit: String?)

@@ -1,7 +1,7 @@
 import CPCSCLite
 import Foundation
-import GateCore
-public import GateStore
+public import GateCore
+import GateStore
 public import Logging
 public import ServiceLifecycle
 

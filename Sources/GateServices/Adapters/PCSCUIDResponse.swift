@@ -1,3 +1,4 @@
+import GateCore
 import GateStore
 
 /// The answer to GET DATA UID (`FF CA 00 00 00`, PC/SC part 3), parsed without any PC/SC call (fuzzed in

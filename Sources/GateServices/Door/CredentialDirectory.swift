@@ -12,8 +12,7 @@ extension GateDatabase: CredentialDirectory {
     public func answer(_ query: CredentialQuery) -> LookupAnswer {
         do {
             switch query {
-            case .card(let card):
-                guard let uid = CardUID(card) else { return .card(nil) }
+            case .card(let uid):
                 return .card(try holder(ofCard: uid))
             case .pin(let pin, let unit):
                 let match = if let unit { try holders(ofPIN: pin, unitCode: unit) } else { try holders(ofPIN: pin) }
@@ -37,28 +36,6 @@ extension GateDatabase: CredentialDirectory {
             return .failed(error: "\(error)")
         }
     }
-}
-
-extension CardUID {
-    /// The card as the gate machine sees it (bytes).
-    var presented: PresentedCard {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return PresentedCard(bytes: bytes)
-    }
-
-    init?(_ card: PresentedCard) {
-        self.init(card.bytes.map { String($0, radix: 16, uppercase: true).leftPadded() }.joined())
-    }
-}
-
-extension String {
-    fileprivate func leftPadded() -> String { count < 2 ? "0" + self : self }
 }
 
 extension AuditRecord {

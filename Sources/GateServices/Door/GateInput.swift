@@ -1,5 +1,4 @@
 public import GateCore
-public import GateStore
 
 /// Everything that can happen at a gate, from readers, inputs, the recogniser or an operator.
 public enum GateInput: Sendable {
@@ -33,7 +32,7 @@ public enum GateInput: Sendable {
     /// The input as the gate machine takes it.
     var doorInput: DoorInput {
         switch self {
-        case .card(let door, let uid): .card(door: door, uid.presented)
+        case .card(let door, let uid): .card(door: door, uid)
         case .key(let door, let key, let keypad): .key(door: door, key, keypad: keypad)
         case .exitRequest(let door): .exitRequest(door: door)
         case .contact(let door, let open): .contact(door: door, open: open)

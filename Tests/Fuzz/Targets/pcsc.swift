@@ -1,5 +1,6 @@
 // Fuzz target: the answer a PC/SC reader (and the card behind it) returns to GET DATA UID. Any bytes must
 // give a UID of 4–10 bytes equal to the data before 90 00, or a refusal that reads as a sentence.
+import GateCore
 import GateStore
 @testable import GateServices
 
