@@ -59,6 +59,8 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
                 .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
+                // Visitor QR passes (cqr.h): zxing-cpp reads and writes QR codes, libpng their image files.
+                .linkedLibrary("ZXing"), .linkedLibrary("png16"),
             ]
         ),
         .target(name: "FaceVision", dependencies: ["CFaceVision", "CTurboJPEG"], swiftSettings: upcoming),
@@ -95,7 +97,7 @@ let package = Package(
             name: "optgated",
             dependencies: [
                 "GateServices", "GateStore", "GateCore", "GateControl", "GateConfiguration", "GateFace", "SystemdNotify",
-                "GPIO",
+                "GPIO", "FaceVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

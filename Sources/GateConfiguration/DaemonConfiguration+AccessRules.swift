@@ -7,7 +7,7 @@ extension DaemonConfiguration {
         GateSettings(
             doors: doors.map {
                 GateDoorSettings(name: $0.name, methods: $0.methods, timings: $0.timings, verifyMode: $0.verifyMode,
-                                 antiPassback: $0.antiPassback)
+                                 antiPassback: $0.antiPassback, visitorQR: $0.visitorQR)
             },
             pinEntry: pinEntry, lockout: lockout, secondFactor: secondFactor, presenceTimeout: presenceTimeout
         )

@@ -28,6 +28,9 @@ public struct DaemonConfiguration: Sendable {
         /// docs/configuration.md#access-rules.
         public var verifyMode: VerifyMode = .any
         public var antiPassback: AntiPassback? = nil
+        /// `visitorQR` (bool, default false): the camera serving this door (`face.door`, `face.source`) reads
+        /// visitor passes' QR codes (docs/visitors.md), alongside face entry or, without it, only those.
+        public var visitorQR: Bool = false
     }
 
     public var doors: [Door]
@@ -173,6 +176,7 @@ public struct DaemonConfiguration: Sendable {
         var door = Door(name: name, methods: methods, timings: DoorTimings(pulse: .seconds(pulse), heldOpen: .seconds(heldOpen)),
                         polarity: polarity, gpio: gpio)
         try readAccessRuleKeys(&entry, into: &door)
+        door.visitorQR = try entry.bool("visitorQR", default: false)
         return door
     }
 }

@@ -59,6 +59,8 @@ public enum SimulatedInput: Codable, Sendable, Hashable {
     case tamper
     /// Holds the decision loop for this many seconds, as a hung decision would (watchdog tests).
     case stall(seconds: Double)
+    /// The text of a visitor pass's QR code, as the door's camera would read it (`optgate simulate qr`).
+    case qr(payload: String)
 }
 
 public struct ControlResponse: Codable, Sendable {

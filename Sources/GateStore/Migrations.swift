@@ -163,6 +163,11 @@ enum Migrations {
                 """)
         }
         registerMachine(&migrator)
+        migrator.registerMigration("visitor-v1") { db in
+            // Visitor passes (docs/visitors.md): the keypad code only as a keyed tag, uses counted down by one
+            // guarded UPDATE so two gates cannot both spend the last use.
+            try VisitorPassSchema.create(in: db)
+        }
         return migrator
     }
 

@@ -103,7 +103,7 @@ struct ConfigCommand: ParsableCommand {
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inject inputs into a daemon running with --simulate.",
-        subcommands: [Card.self, Pin.self, Keys.self, Rex.self, Contact.self, Fire.self, Tamper.self, Stall.self])
+        subcommands: [Card.self, Pin.self, Keys.self, Rex.self, Contact.self, Fire.self, Tamper.self, Stall.self, SimulateQR.self])
 
     struct Target: ParsableArguments {
         @OptionGroup var global: GlobalOptions

@@ -9,6 +9,7 @@ import GateStore
 import GPIO
 public import Logging
 import ServiceLifecycle
+import FaceVision
 import SystemdNotify
 import UnixSignals
 
@@ -106,6 +107,14 @@ struct Optgated: AsyncParsableCommand {
         }
         let recognition = makeRecognition(configuration, stateDirectory: stateDirectory, gate: gate, database: database,
                                           status: faceStatus, logger: logger)
+        // A visitorQR door whose camera does no face entry: the camera reads QR codes only (docs/visitors.md).
+        let visitorQR = recognition == nil ? makeVisitorQR(configuration, gate: gate, logger: logger) : nil
+        let cameraless = configuration.doors.filter {
+            $0.visitorQR && ($0.name != configuration.face.door || (configuration.face.camera == nil && configuration.face.replay == nil))
+        }
+        if !cameraless.isEmpty {
+            logger.warning("visitorQR doors without a camera read no QR codes", metadata: ["doors": "\(cameraless.map(\.name))"])
+        }
         let readers = makeReaders(configuration, gate: gate, logger: logger)
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
@@ -142,6 +151,9 @@ struct Optgated: AsyncParsableCommand {
                 faceStatus.value.state = .disabled(reason: "\(reason); retrying in \(delay.components.seconds) s")
             }))
         }
+        if let visitorQR {
+            services.append(.init(service: SupervisedService(name: "visitor QR", service: visitorQR, health: health, logger: logger)))
+        }
         services += readers.map { .init(service: SupervisedService(name: $0.name, service: $0.service, health: health, logger: logger)) }
         services.append(.init(service: AuditHeadService(database: database, clock: ContinuousClock(), logger: logger)))
         services.append(.init(service: notify))
@@ -177,14 +189,38 @@ struct Optgated: AsyncParsableCommand {
         }
         return RecognitionService(
             engine: engine,
-            source: { [face = configuration.face] in
-                if let camera = face.camera { return V4L2FrameSource(configuration: camera, logger: logger) }
-                guard let replay = face.replay else { throw FrameSourceError("no frame source is configured") }
-                return try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop)
-            },
+            source: cameraSource(configuration.face, logger: logger),
             gate: gate, database: database, door: configuration.face.door,
-            enrolmentWindow: .milliseconds(Int64(configuration.face.enrolmentWindowSeconds * 1000)), status: status, logger: logger
+            enrolmentWindow: .milliseconds(Int64(configuration.face.enrolmentWindowSeconds * 1000)), status: status,
+            qrReader: visitorQRReader(configuration, logger: logger), logger: logger
         )
+    }
+
+    /// The configured camera or replay clip (`face.source`).
+    func cameraSource(_ face: FaceConfiguration, logger: Logger) -> @Sendable () throws -> any FrameSource {
+        { [face] in
+            if let camera = face.camera { return V4L2FrameSource(configuration: camera, logger: logger) }
+            guard let replay = face.replay else { throw FrameSourceError("no frame source is configured") }
+            return try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop)
+        }
+    }
+
+    /// The camera as a QR reader only, for a `visitorQR` door (`face.door`) without face entry.
+    func makeVisitorQR(_ configuration: DaemonConfiguration, gate: GateService<ContinuousClock>, logger: Logger) -> VisitorQRService<ContinuousClock>? {
+        let face = configuration.face
+        guard face.camera != nil || face.replay != nil, let reader = visitorQRReader(configuration, logger: logger) else { return nil }
+        return VisitorQRService(source: cameraSource(face, logger: logger), gate: gate, door: face.door, reader: reader, logger: logger)
+    }
+
+    /// The QR reader of visitor passes, when the camera's door has `visitorQR` (docs/visitors.md).
+    func visitorQRReader(_ configuration: DaemonConfiguration, logger: Logger) -> QRCodeReader? {
+        guard configuration.doors.contains(where: { $0.name == configuration.face.door && $0.visitorQR }) else { return nil }
+        do {
+            return try QRCodeReader()
+        } catch {
+            logger.error("visitor QR reading disabled", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// One service per configured reader, each on its own thread. Readers are hot-pluggable: a device or

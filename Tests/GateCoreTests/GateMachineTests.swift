@@ -51,6 +51,7 @@ private struct Rig {
                 .pin(.one(holder, duress: true))
             } else { .pin(.none) }
         case .face(let resident, _): .face(faces[resident], inScope: true)
+        case .visitorCode, .visitorQR: .visitor(nil)
         }
         return send(.lookedUp(id, answer))
     }

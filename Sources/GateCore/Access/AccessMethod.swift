@@ -12,6 +12,8 @@ public enum AccessMethod: String, Sendable, Hashable, CaseIterable, Codable {
     case rex
     /// Fire-alarm input released the door.
     case fire
+    /// A visitor pass: its one-off code at the keypad or its signed QR code at the camera (docs/visitors.md).
+    case visitor
 
     /// Methods that identify a resident by a credential they present.
     public static let credentialMethods: Set<AccessMethod> = [.face, .card, .pin]

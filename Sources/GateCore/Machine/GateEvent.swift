@@ -14,12 +14,14 @@ public enum DoorInput: Sendable, Hashable {
     /// A manager locked a door (or every door, `nil`) down: credentials and remote opens are refused and
     /// passage is suspended until it is lifted; fire still releases.
     case lockdown(door: String?, active: Bool)
+    /// The text of a QR code the door's camera read, to be checked as a visitor pass (docs/visitors.md).
+    case visitorQR(door: String, payload: String)
 
     /// The door the input is about; `nil` for inputs that reach every door.
     public var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _):
             door
         case .fire(let door, _), .lockdown(let door, _):
             door
@@ -49,6 +51,10 @@ public enum CredentialQuery: Sendable, Hashable {
     case pin(PIN, unit: String?)
     /// The consenting resident a face matched, and whether their consent covers the door.
     case face(residentID: String, door: String)
+    /// Visitor passes (docs/visitors.md): spend one use of the pass whose keypad code this is, if it opens `door`.
+    case visitorCode(PIN, door: String)
+    /// Visitor passes: verify the QR text's signature, then spend one use if the pass opens `door`.
+    case visitorQR(String, door: String)
 }
 
 /// Whose PIN a typed PIN is.
@@ -65,6 +71,8 @@ public enum LookupAnswer: Sendable, Hashable {
     case card(CredentialHolder?)
     case pin(PinHolders)
     case face(CredentialHolder?, inScope: Bool)
+    /// A visitor pass's verdict (one use spent when it opens); `nil` when the keypad code is no pass's.
+    case visitor(VisitorPassDecision?)
     /// The lookup failed; `error` describes it for the journal (never a credential).
     case failed(error: String)
 }

@@ -46,6 +46,9 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
         case card(door: String, last4: String, request: RequestID?)
         case face(door: String, request: RequestID?)
         case pin(PinAttempt)
+        /// Visitor passes (docs/visitors.md): a keypad entry looked up as a visitor code first.
+        case visitorCode(PinAttempt)
+        case visitorQR(door: String, request: RequestID?)
     }
 
     /// A submitted PIN; charged to its scopes before its lookup.
@@ -220,6 +223,19 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
             perform(doors[name]!.lock.tamper(at: now), door: name, wall: wall, into: &effects)
         case .lockdown(_, let active):
             setLockdown(active, door: name, now: now, wall: wall, into: &effects)
+        case .visitorQR(_, let payload):
+            guard doors[name]!.settings.visitorQR else {
+                let denied = AccessDecision(result: .denied, reason: .methodDisabled)
+                record(denied, method: .visitor, door: name, now: now, wall: wall, into: &effects)
+                decision = denied
+                break
+            }
+            if let refused = refusedByDoor(name, method: .visitor, wall: wall, into: &effects) {
+                decision = refused
+                break
+            }
+            lookUp(.visitorQR(payload, door: name), for: .visitorQR(door: name, request: request), into: &effects)
+            return
         }
         replyState(request, door: name, decision: decision, into: &effects)
     }
@@ -276,6 +292,12 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
             attempt.started = guesses.charge(attempt.scopes, at: wall)
             saveCounters(attempt.scopes, into: &effects)
             pinInFlight = true
+            // A visitor's one-off code (docs/visitors.md), charged like a PIN above.
+            if VisitorKeypad.lookup(unit: attempt.unit, digits: attempt.pin.digits.count) != .never,
+               doors[door]!.settings.methods.contains(.pin) {
+                lookUp(.visitorCode(attempt.pin, door: door), for: .visitorCode(attempt), into: &effects)
+                continue
+            }
             lookUp(.pin(attempt.pin, unit: attempt.unit), for: .pin(attempt), into: &effects)
         }
     }
@@ -298,10 +320,62 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
         }
     }
 
+    // MARK: Visitor passes (docs/visitors.md)
+
+    /// Opens for a pass the store found and spent, or records why not: method `visitor`, no resident, the pass id
+    /// in the entry's detail.
+    private mutating func admitVisitor(_ found: VisitorPassDecision, door: String, now: Instant, wall: WallTime,
+                                       into effects: inout [Effect]) -> AccessDecision {
+        let decision = found.decision
+        if decision.isGranted { perform(doors[door]!.lock.release(at: now), door: door, wall: wall, into: &effects) }
+        record(decision, method: .visitor, door: door, now: now, wall: wall, into: &effects, detail: found.passID.map { ["pass": $0] } ?? [:])
+        return decision
+    }
+
+    private mutating func answeredVisitor(_ waiting: Pending, _ answer: LookupAnswer, now: Instant, wall: WallTime, into effects: inout [Effect]) {
+        switch waiting {
+        case .visitorQR(let door, let request):
+            let found: VisitorPassDecision
+            if case .visitor(let decision?) = answer {
+                found = decision
+            } else {
+                _ = failedLookup(answer, door: door, into: &effects)
+                found = VisitorPassDecision(passID: nil, refusal: .unknownCard)
+            }
+            let decision = admitVisitor(found, door: door, now: now, wall: wall, into: &effects)
+            replyState(request, door: door, decision: decision, into: &effects)
+        case .visitorCode(let attempt):
+            let door = attempt.door
+            if case .visitor(let found?) = answer {
+                // The code is a pass's (opened, or refused as used up, revoked, expired, wrong door): no guess.
+                let decision = admitVisitor(found, door: door, now: now, wall: wall, into: &effects)
+                finishCharge(attempt, refund: true, wall: wall, into: &effects)
+                pinInFlight = false
+                replyState(attempt.request, door: door, decision: decision, into: &effects)
+                startNextPIN(now: now, wall: wall, into: &effects)
+            } else if VisitorKeypad.lookup(unit: attempt.unit, digits: attempt.pin.digits.count) == .first, case .visitor(nil) = answer {
+                // PIN-only keypad: no pass has this code, so it is checked as a PIN (still in flight, still charged).
+                lookUp(.pin(attempt.pin, unit: attempt.unit), for: .pin(attempt), into: &effects)
+            } else {
+                if case .visitor = answer {} else { _ = failedLookup(answer, door: door, into: &effects) }
+                let denied = AccessDecision(result: .denied, reason: .unknownPin)
+                record(denied, method: .visitor, door: door, now: now, wall: wall, into: &effects)
+                finishCharge(attempt, refund: false, wall: wall, into: &effects)
+                pinInFlight = false
+                replyState(attempt.request, door: door, decision: denied, into: &effects)
+                startNextPIN(now: now, wall: wall, into: &effects)
+            }
+        default:
+            break
+        }
+    }
+
     // MARK: Answers
 
     private mutating func answered(_ waiting: Pending, _ answer: LookupAnswer, now: Instant, wall: WallTime, into effects: inout [Effect]) {
         switch waiting {
+        case .visitorQR, .visitorCode:
+            answeredVisitor(waiting, answer, now: now, wall: wall, into: &effects)
         case .card(let door, let last4, let request):
             let holder: CredentialHolder??
             switch answer {

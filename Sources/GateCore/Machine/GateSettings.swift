@@ -29,9 +29,12 @@ public struct GateDoorSettings: Sendable, Hashable {
     public var verifyMode: VerifyMode
     /// The door's anti-passback reader role, if any.
     public var antiPassback: AntiPassback?
+    /// Whether the door's camera reads visitor passes' QR codes (`visitorQR`, docs/visitors.md).
+    public var visitorQR: Bool
 
     public init(name: String, methods: Set<AccessMethod> = [.card, .pin], timings: DoorTimings = DoorTimings(),
-                verifyMode: VerifyMode = .any, antiPassback: AntiPassback? = nil) {
+                verifyMode: VerifyMode = .any, antiPassback: AntiPassback? = nil, visitorQR: Bool = false) {
+        self.visitorQR = visitorQR
         self.name = name
         self.methods = methods
         self.timings = timings

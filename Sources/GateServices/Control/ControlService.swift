@@ -119,6 +119,11 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
             return .success([.tamper(door: door)])
         case .stall:
             return .failure(ControlServerError(message: "stall is not a door input"))
+        case .qr(let payload):
+            guard payload.utf8.count <= VisitorQR.maximumLength else {
+                return .failure(ControlServerError(message: "a visitor pass's QR text is at most \(VisitorQR.maximumLength) bytes"))
+            }
+            return .success([.visitorQR(door: door, payload: payload)])
         }
     }
 }

@@ -27,6 +27,10 @@ extension GateDatabase: CredentialDirectory {
             case .face(let residentID, let door):
                 let found = try faceHolder(residentID: residentID, door: door)
                 return .face(found.holder, inScope: found.inScope)
+            case .visitorCode(let code, let door):
+                return .visitor(try consumeVisitorPass(code: code, door: door))
+            case .visitorQR(let payload, let door):
+                return .visitor(try consumeVisitorPass(qr: payload, door: door))
             }
         } catch {
             return .failed(error: "\(error)")

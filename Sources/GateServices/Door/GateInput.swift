@@ -16,11 +16,13 @@ public enum GateInput: Sendable {
     /// A manager locked a door (or every door, `nil`) down, or lifted it: credentials and remote opens are
     /// refused and passage is suspended while it lasts; fire still releases.
     case lockdown(door: String?, active: Bool)
+    /// The text of a QR code the door's camera read (or `optgate simulate qr`), to be checked as a visitor pass.
+    case visitorQR(door: String, payload: String)
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _):
             door
         case .fire(let door, _), .lockdown(let door, _):
             door
@@ -39,6 +41,7 @@ public enum GateInput: Sendable {
         case .remoteOpen(let door, let op): .remoteOpen(door: door, operator: op)
         case .face(let door, let residentID): .face(door: door, residentID: residentID)
         case .lockdown(let door, let active): .lockdown(door: door, active: active)
+        case .visitorQR(let door, let payload): .visitorQR(door: door, payload: payload)
         }
     }
 }

@@ -1,4 +1,4 @@
-import FaceVision
+public import FaceVision
 public import GateControl
 import Foundation
 import GateConfiguration
@@ -36,6 +36,8 @@ where C.Duration == Duration, C.Instant: Sendable {
     let enrolmentWindow: Duration
     /// How long capture may take once the resident authenticated.
     static var captureWindow: Duration { .seconds(20) }
+    /// Reads visitor passes' QR codes on this door's frames (`visitorQR`); `nil` when the door does not.
+    let qrReader: QRCodeReader?
     private let thread = ServiceThread(name: "optgate.recognition")
     private let enrolment = Mutex<EnrolmentSlot?>(nil)
 
@@ -56,7 +58,8 @@ where C.Duration == Duration, C.Instant: Sendable {
 
     public init(engine: FaceEngine, source: @escaping @Sendable () throws -> any FrameSource, gate: GateService<C>,
                 database: GateDatabase, door: String, enrolmentWindow: Duration = .seconds(60), status: Locked<FaceStatus>,
-                logger: Logger) {
+                qrReader: QRCodeReader? = nil, logger: Logger) {
+        self.qrReader = qrReader
         self.engine = engine
         self.makeSource = source
         self.gate = gate
@@ -269,6 +272,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         var indexVersion: Int64 = -1
         var lastIndexCheck = clock.now.advanced(by: .seconds(-1))
         var enrolmentIndex: (number: Int, index: FaceIndex)?
+        var qrScanner = qrReader.map { VisitorQRScanner(reader: $0, door: door) }
         status.value.state = .on
         status.value.embedder = engine.descriptor.id
         logger.info("face recognition on", metadata: ["face.embedder": "\(engine.descriptor.id)", "door.id": "\(door)",
@@ -297,6 +301,11 @@ where C.Duration == Duration, C.Instant: Sendable {
             }
             let now = clock.now
             guard let image = decode(frame, decoder: decoder) else { continue }
+            // Visitor passes (docs/visitors.md): a frame showing a QR code is read for the code only, no face analysis.
+            if let scan = qrScanner?.scan(image, at: now, logger: logger), scan.held {
+                if let text = scan.presented { gate.submit(.visitorQR(door: door, payload: text)) }
+                continue
+            }
             if captureFrame(image, others: &enrolmentIndex, at: now) { continue }
             guard let verdict = analyse(image, index: index, aggregator: &aggregator, at: now) else { continue }
             switch verdict {

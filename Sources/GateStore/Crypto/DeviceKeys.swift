@@ -16,6 +16,8 @@ public struct DeviceKeys: Sendable {
     private let templateBytes: SecretBytes
     private let auditBytes: SecretBytes
     private let auditHeadBytes: SecretBytes
+    private let visitorCodeBytes: SecretBytes
+    private let visitorQRBytes: SecretBytes
 
     var cardUID: SymmetricKey { SymmetricKey(data: cardUIDBytes) }
     var pinLookup: SymmetricKey { SymmetricKey(data: pinLookupBytes) }
@@ -23,6 +25,10 @@ public struct DeviceKeys: Sendable {
     var audit: SymmetricKey { SymmetricKey(data: auditBytes) }
     /// Signs the audit head: the head record in the database, the anchor file and `audit head`.
     var auditHead: SymmetricKey { SymmetricKey(data: auditHeadBytes) }
+    /// Keys the lookup tag of a visitor's one-off keypad code (the code itself is never stored).
+    var visitorCode: SymmetricKey { SymmetricKey(data: visitorCodeBytes) }
+    /// The site key that signs visitor QR payloads (`VisitorQR`).
+    var visitorQR: SymmetricKey { SymmetricKey(data: visitorQRBytes) }
 
     init(master: SymmetricKey) {
         func derive(_ label: String) -> SecretBytes {
@@ -39,6 +45,8 @@ public struct DeviceKeys: Sendable {
         templateBytes = derive("face-template v1")
         auditBytes = derive("audit-chain v1")
         auditHeadBytes = derive("audit-head v1")
+        visitorCodeBytes = derive("visitor-code v1")
+        visitorQRBytes = derive("visitor-qr v1")
     }
 
     /// Reads the 32-byte master key at `path`, creating it (mode 0640) if it does not exist yet.
