@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .executableTarget(
             name: "optgate-bench",
-            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices"],
+            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
         .target(name: "SystemdNotify", swiftSettings: upcoming),

@@ -44,7 +44,7 @@ struct ResidentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resident",
         abstract: "Add, list, show and erase residents.",
-        subcommands: [Add.self, List.self, Show.self, Erase.self]
+        subcommands: [Add.self, Update.self, List.self, Show.self, Erase.self]
     )
 
     struct Add: ParsableCommand {

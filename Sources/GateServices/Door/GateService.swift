@@ -53,6 +53,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     /// decision loop (and read by status, on it).
     private let guesses: Locked<PinGuessLimits>
     private let stalling = Mutex(false)
+    private let rules: RulesCache
 
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
                 logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus()),
@@ -62,6 +63,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         journal = AuditJournal(database: database, health: health, logger: logger)
         denials = Locked(DenialCollapser(rules: .init(window: .seconds(60), individually: 20)))
         settings = Locked(configuration)
+        rules = RulesCache(database: database)
         guesses = Locked(PinGuessLimits(rules: configuration.lockout))
         self.database = database
         self.relays = relays
@@ -372,10 +374,23 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     /// The access policy, then the door: identical for every credential method (R1, R2).
     private func decide(_ method: AccessMethod, holder: Result<CredentialHolder?, any Error>, at unit: inout DoorUnit<C.Instant>,
                         detail: [String: String] = [:]) async -> AccessDecision {
-        let decision: AccessDecision
+        var decision: AccessDecision
         switch holder {
         case .success(let holder):
-            decision = AccessPolicy.decide(method: method, holder: holder, door: unit.policy, now: .current())
+            let now = WallTime.current()
+            decision = AccessPolicy.decide(method: method, holder: holder, door: unit.policy, now: now)
+            // The compound's rules (validity, groups, schedules): docs/access-rules.md.
+            if decision.isGranted, let holder {
+                let door = unit.configuration.name, zone = configuration.siteTimeZone
+                switch await offload({ try self.rules.rules(zone: zone).verdict(for: holder, door: door, at: now) }) {
+                case .success(.denied(let reason)):
+                    decision = AccessDecision(result: .denied, reason: reason, residentID: holder.residentID)
+                case .success(.allowed):
+                    break
+                case .failure(let error):
+                    logger.error("access rules unreadable; deciding without them", metadata: ["error": "\(error)", "door.id": "\(door)"])
+                }
+            }
         case .failure(let error):
             logger.error("credential lookup failed", metadata: ["error": "\(error)", "door.id": "\(unit.configuration.name)"])
             decision = AccessDecision(result: .denied, reason: AccessPolicy.unknownReason(for: method))
