@@ -170,3 +170,26 @@ import Testing
         #expect(zone.wallTime(of: LocalDate("2026-03-29")!, minute: 4 * 60) == switchAt.advanced(by: .seconds(3600)))
     }
 }
+
+/// R1 for groups: a mode may not leave a door where face is the only way in.
+@Suite struct AccessGroupCheckTests {
+    static let doors: [String: Set<AccessMethod>] = ["main": [.face, .card, .pin], "lobby": [.face, .pin], "garage": [.card]]
+
+    @Test func facePinNeedsCardAndPinAtEveryDoor() throws {
+        try AccessGroup(name: "g", doors: ["main"], mode: .facePin).check(doors: Self.doors)
+        #expect(throws: RuleError.self) { try AccessGroup(name: "g", doors: ["main", "lobby"], mode: .facePin).check(doors: Self.doors) }
+        do {
+            try AccessGroup(name: "g", doors: ["lobby"], mode: .facePin).check(doors: Self.doors)
+            Issue.record("a face+pin group at a door without cards was accepted")
+        } catch {
+            #expect(error.description.contains("face may never be the only way in"))
+        }
+    }
+
+    @Test func otherModesNeedWhatTheyAskForAndDoorsMustExist() throws {
+        try AccessGroup(name: "g", doors: ["garage", "lobby"], mode: .any).check(doors: Self.doors)
+        #expect(throws: RuleError.self) { try AccessGroup(name: "g", doors: ["garage"], mode: .cardPin).check(doors: Self.doors) }
+        #expect(throws: RuleError.self) { try AccessGroup(name: "g", doors: ["garage"], mode: .unitPin).check(doors: Self.doors) }
+        #expect(throws: RuleError.self) { try AccessGroup(name: "g", doors: ["nowhere"]).check(doors: Self.doors) }
+    }
+}

@@ -13,7 +13,8 @@ extension SiteTimeZone {
         var transitions: [Transition] = []
         var cursor = start
         while let next = zone.nextDaylightSavingTimeTransition(after: cursor), next < end, transitions.count < 10_000 {
-            transitions.append(Transition(at: WallTime(next), offset: zone.secondsFromGMT(for: next)))
+            transitions.append(Transition(at: WallTime(millisecondsSince1970: Int64((next.timeIntervalSince1970 * 1000).rounded())),
+                                      offset: zone.secondsFromGMT(for: next)))
             cursor = next
         }
         return SiteTimeZone(identifier: identifier, initialOffset: zone.secondsFromGMT(for: start), transitions: transitions)
