@@ -14,6 +14,9 @@ public struct ControlRequest: Codable, Sendable, Hashable {
         case faceEnroll = "face.enroll"
         /// The state of the resident's camera enrolment (`enrolment` in the response).
         case faceEnrolment = "face.enrolment"
+        /// Lock a door down (`active`), or lift it: credentials and remote opens are refused and passage is
+        /// suspended; fire still releases. Without `door`, every door.
+        case lockdown = "door.lockdown"
     }
 
     public var command: Command
@@ -25,9 +28,12 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     /// the door the resident authenticates at (default: the camera's door; any other is refused).
     public var resident: String?
     public var frames: Int?
+    /// For `door.lockdown`: on (`true`) or off.
+    public var active: Bool?
 
     public init(command: Command, door: String? = nil, input: SimulatedInput? = nil, operatorNote: String? = nil,
-                resident: String? = nil, frames: Int? = nil) {
+                resident: String? = nil, frames: Int? = nil, active: Bool? = nil) {
+        self.active = active
         self.command = command
         self.door = door
         self.input = input

@@ -162,6 +162,7 @@ enum Migrations {
                 ALTER TABLE auditHead ADD COLUMN mac BLOB;
                 """)
         }
+        registerMachine(&migrator)
         migrator.registerMigration("rules-v1") { db in try RulesSchema.create(db) }
         return migrator
     }

@@ -6,7 +6,8 @@ import GateServices
 
 struct DoorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "door", abstract: "Act on a door through the running daemon; set its passage schedule.", subcommands: [Open.self, Passage.self])
+        commandName: "door", abstract: "Act on a door through the running daemon; set its passage schedule.",
+        subcommands: [Open.self, Lockdown.self, Passage.self])
 
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Release a door for one pulse; recorded with your Unix user.")
@@ -16,7 +17,32 @@ struct DoorCommand: ParsableCommand {
 
         func run() throws {
             let response = try global.send(ControlRequest(command: .openDoor, door: door, operatorNote: note))
+            if let decision = response.decision, decision.result != .granted {
+                throw CLIError("the door was not opened (\(decision.reason.rawValue))")
+            }
             print("opened: \(Output.safe(response.message ?? "door released"))")
+        }
+    }
+
+    struct Lockdown: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lock a door down, or lift it: cards, PINs, faces and remote opens are refused until it is lifted; fire still releases.",
+            usage: "optgate door lockdown (<door>|--all) (on|off)")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Every door.") var all = false
+        @Argument(help: "The door (unless --all), then on or off.") var words: [String] = []
+
+        var door: String? { all ? nil : words.first }
+        var state: String? { words.last }
+
+        func validate() throws {
+            guard words.count == (all ? 1 : 2) else { throw ValidationError("Please name one door, or pass --all, then on or off.") }
+            guard state == "on" || state == "off" else { throw ValidationError("Please end with on or off.") }
+        }
+
+        func run() throws {
+            let response = try global.send(ControlRequest(command: .lockdown, door: all ? nil : door, active: state == "on"))
+            print("lockdown \(state ?? ""): \(Output.safe(response.message ?? ""))")
         }
     }
 }

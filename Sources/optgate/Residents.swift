@@ -172,11 +172,19 @@ struct PinCommand: ParsableCommand {
 
         @Option(help: "The daemon's configuration, for its PIN rules and keypad mode (default: /etc/optgate/optgated.json when it exists, else built-in defaults).")
         var config: String?
+        @Flag(help: "Set the resident's duress PIN instead: it opens like the PIN and raises a silent duress alarm.")
+        var duress = false
 
         func run() throws {
             let configuration = try DaemonConfiguration.forCLI(config)
             let strength = configuration.pinStrength
-            let pin = try PINInput.read(prompt: "PIN (\(strength.minimumDigits)–\(strength.maximumDigits) digits): ")
+            let pin = try PINInput.read(prompt: "\(duress ? "Duress PIN" : "PIN") (\(strength.minimumDigits)–\(strength.maximumDigits) digits): ")
+            if duress {
+                try global.database().setDuressPIN(residentID: id, pin: pin, strength: strength,
+                                                   lookupTag: configuration.pinEntry.mode == .pin, operator: currentOperator)
+                print("duress PIN set for \(id)")
+                return
+            }
             // Unit + PIN keypads check one household's slow hashes and need no lookup tag; without one, a
             // stolen database and key cannot test PINs at HMAC speed.
             try global.database().setPIN(residentID: id, pin: pin, strength: strength,

@@ -58,6 +58,8 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case duress
     /// The resident's access has not started yet (`validFrom` is in the future), or a pass is not yet valid.
     case notYetValid
+    /// The door is locked down by a manager: credentials and remote opens are refused (fire still releases).
+    case lockedDown
 }
 
 /// A decision about one credential presented at one door.

@@ -57,6 +57,8 @@ public struct DoorStateMachine<Instant: InstantProtocol>: Sendable where Instant
         case unlocked(until: Instant)
         /// Released by the fire-alarm input for as long as it is active.
         case fireReleased
+        /// Held released for free passage (a passage schedule) until `hold(false)`.
+        case held
     }
 
     /// The door contact's state.
@@ -91,7 +93,7 @@ public struct DoorStateMachine<Instant: InstantProtocol>: Sendable where Instant
     public var nextDeadline: Instant? {
         var deadlines: [Instant] = []
         if case .unlocked(let until) = lock { deadlines.append(until) }
-        if case .open(let since, false) = contact, lock != .fireReleased {
+        if case .open(let since, false) = contact, lock != .fireReleased, lock != .held {
             deadlines.append(since.advanced(by: timings.heldOpen))
         }
         return deadlines.min()
@@ -100,7 +102,7 @@ public struct DoorStateMachine<Instant: InstantProtocol>: Sendable where Instant
     /// A resident was granted, REX was pressed or an operator opened the door: release for one pulse.
     public mutating func release(at now: Instant) -> [DoorAction] {
         switch lock {
-        case .fireReleased:
+        case .fireReleased, .held:
             return []
         case .unlocked:
             lock = .unlocked(until: now.advanced(by: timings.pulse))
@@ -158,6 +160,30 @@ public struct DoorStateMachine<Instant: InstantProtocol>: Sendable where Instant
         }
     }
 
+    /// Passage starts (`true`: the lock is held released, no held-open alarm) or ends (the lock engages).
+    /// The fire state overrides it: while fire-released, passage changes nothing.
+    public mutating func hold(_ held: Bool, at now: Instant) -> [DoorAction] {
+        switch (lock, held) {
+        case (.fireReleased, _), (.held, true):
+            return []
+        case (.locked, true):
+            lock = .held
+            return [.unlock]
+        case (.unlocked, true):
+            lock = .held
+            return []
+        case (.held, false):
+            lock = .locked
+            if case .open = contact {
+                // The door is still open when passage ends: the held-open clock starts now.
+                contact = .open(since: now, alarmed: false)
+            }
+            return [.lock]
+        case (_, false):
+            return []
+        }
+    }
+
     /// The tamper input fired.
     public mutating func tamper(at now: Instant) -> [DoorAction] {
         activeAlarms.insert(.tamper)
@@ -171,7 +197,7 @@ public struct DoorStateMachine<Instant: InstantProtocol>: Sendable where Instant
             lock = .locked
             actions.append(.lock)
         }
-        if case .open(let since, false) = contact, lock != .fireReleased, since.advanced(by: timings.heldOpen) <= now {
+        if case .open(let since, false) = contact, lock != .fireReleased, lock != .held, since.advanced(by: timings.heldOpen) <= now {
             contact = .open(since: since, alarmed: true)
             activeAlarms.insert(.heldOpen)
             actions.append(.raise(.heldOpen))

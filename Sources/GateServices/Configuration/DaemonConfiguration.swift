@@ -25,6 +25,10 @@ public struct DaemonConfiguration: Sendable {
         public var polarity: RelayPolarity
         /// `gpio` (object, default none: the door is simulated): relay and input lines (docs/hardware.md).
         public var gpio: DoorGPIOConfiguration? = nil
+        /// `verifyMode` (any|card+pin|face+pin|unit+pin, default any) and `antiPassback` (object, default none):
+        /// docs/configuration.md#access-rules.
+        public var verifyMode: VerifyMode = .any
+        public var antiPassback: AntiPassback? = nil
     }
 
     public var doors: [Door]
@@ -37,6 +41,12 @@ public struct DaemonConfiguration: Sendable {
     /// `keypad.lockoutMaxSeconds` (≥ lockoutSeconds, ≤ 86400, default 3600), `keypad.lockoutResetSeconds`
     /// (60–2592000, default 86400).
     public var lockout: LockoutRules
+    /// `secondFactorSeconds` (1–120, default 10): how long a card+PIN or face+PIN door waits for the PIN.
+    public var secondFactor: Duration = .seconds(10)
+    /// `antiPassbackPresenceHours` (1–168, default 12): how long a resident counts as inside an area.
+    public var presenceTimeout: Duration = .seconds(12 * 3600)
+    /// `antiPassbackDailyReset` ("HH:MM" local time, default none): everyone counts as outside every area again.
+    public var presenceDailyReset: DailyTime? = nil
     /// The rules `optgate pin set` applies to a new PIN: the keypad's digit limits.
     public var pinStrength: PinStrength {
         PinStrength(minimumDigits: pinEntry.minimumDigits, maximumDigits: pinEntry.maximumDigits)
@@ -108,6 +118,7 @@ public struct DaemonConfiguration: Sendable {
             reset: .seconds(try keypad.number("lockoutResetSeconds", default: 86_400, range: 60...2_592_000))
         )
         try keypad.finish()
+        (secondFactor, presenceTimeout, presenceDailyReset) = try Self.readAccessRuleKeys(&root)
 
         var retention = try root.object("retention")
         accessEventRetentionDays = try retention.integer("accessEventDays", default: 180, range: 1...3650)
@@ -132,6 +143,7 @@ public struct DaemonConfiguration: Sendable {
         siteTimeZone = loaded
         try site.finish()
         try root.finish()
+        try checkVerifyModes()
     }
 
     /// Reads and validates a configuration file.
@@ -171,7 +183,9 @@ public struct DaemonConfiguration: Sendable {
             gpio = try DoorGPIOConfiguration(&object)
             try object.finish()
         }
-        return Door(name: name, methods: methods, timings: DoorTimings(pulse: .seconds(pulse), heldOpen: .seconds(heldOpen)),
-                    polarity: polarity, gpio: gpio)
+        var door = Door(name: name, methods: methods, timings: DoorTimings(pulse: .seconds(pulse), heldOpen: .seconds(heldOpen)),
+                        polarity: polarity, gpio: gpio)
+        try readAccessRuleKeys(&entry, into: &door)
+        return door
     }
 }

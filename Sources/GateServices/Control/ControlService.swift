@@ -48,6 +48,12 @@ public final class ControlService<C: Clock>: Service, Sendable where C.Duration 
                 : enrol.enrolmentProgress(residentID: resident))
         case .status:
             gate.requestStatus(reply: reply)
+        case .lockdown:
+            guard let active = request.active else {
+                reply(.failure("door.lockdown needs active: true or false"))
+                return
+            }
+            gate.submit(.lockdown(door: request.door, active: active), reply: reply)
         case .openDoor:
             var op = peer.operatorName
             if let note = request.operatorNote { op += " (\(note))" }

@@ -14,14 +14,32 @@ public enum GateInput: Sendable {
     case remoteOpen(door: String, operator: String)
     /// The recogniser's verdict: N-of-M frames agreed on a resident, or a face matched nobody (`nil`).
     case face(door: String, residentID: String?)
+    /// A manager locked a door (or every door, `nil`) down, or lifted it: credentials and remote opens are
+    /// refused and passage is suspended while it lasts; fire still releases.
+    case lockdown(door: String?, active: Bool)
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
             .remoteOpen(let door, _), .face(let door, _):
             door
-        case .fire(let door, _):
+        case .fire(let door, _), .lockdown(let door, _):
             door
+        }
+    }
+
+    /// The input as the gate machine takes it.
+    var doorInput: DoorInput {
+        switch self {
+        case .card(let door, let uid): .card(door: door, uid.presented)
+        case .key(let door, let key, let keypad): .key(door: door, key, keypad: keypad)
+        case .exitRequest(let door): .exitRequest(door: door)
+        case .contact(let door, let open): .contact(door: door, open: open)
+        case .fire(let door, let active): .fire(door: door, active: active)
+        case .tamper(let door): .tamper(door: door)
+        case .remoteOpen(let door, let op): .remoteOpen(door: door, operator: op)
+        case .face(let door, let residentID): .face(door: door, residentID: residentID)
+        case .lockdown(let door, let active): .lockdown(door: door, active: active)
         }
     }
 }

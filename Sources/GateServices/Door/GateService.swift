@@ -7,14 +7,17 @@ public import GateStore
 public import Logging
 public import ServiceLifecycle
 
-/// The decision loop: owns every door's state, turns inputs into decisions, drives the relays and
-/// writes each decision to the audit log.
+/// The executor of the gate's `GateMachine`: drains the input stream, feeds the machine and performs the
+/// effects it returns.
 ///
-/// All door state lives inside `run()` and is touched by one task only, so there are no locks. Inputs
-/// arrive on an `AsyncStream` from any thread (readers, the control socket); store work (SQLite
-/// transactions with fsync, scrypt PIN checks) runs on a dedicated dispatch queue, never on the
-/// cooperative pool. Timers are child tasks that sleep until a door's next deadline and then post a
-/// tick; a tick with nothing due is harmless.
+/// All door state lives in the machine inside `run()` and is touched by one task only, so there are no
+/// locks. Inputs arrive on an `AsyncStream` from any thread (readers, the control socket). Relay effects
+/// are performed at once on the loop; store work (credential lookups with scrypt PIN checks, audit writes
+/// with fsync, counter saves) runs in order on a dedicated serial dispatch queue, never on the cooperative
+/// pool, and lookup answers come back into the stream as events, so a fire input or a contact change is
+/// never queued behind a slow PIN check. Replies go through the store queue too, so a reply follows the
+/// audit entries of its decision. Timers are child tasks that sleep until a deadline the machine asked for
+/// and then post a tick; a tick with nothing due is harmless.
 public final class GateService<C: Clock>: Service, Sendable where C.Duration == Duration, C.Instant: Sendable {
     public typealias Reply = @Sendable (ControlResponse) -> Void
 
@@ -27,14 +30,21 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         case stall(Duration)
         case tick
         case purge
-        /// Once a second: close flood windows, retry audit entries waiting for the store.
+        /// Once a second: close flood windows, retry audit entries waiting for the store, look for new rules.
         case maintenance
+        /// The store answered a lookup of the machine.
+        case lookedUp(LookupID, LookupAnswer)
+        /// The access rules in the store changed.
+        case rules(AccessRules)
+        /// The daily anti-passback reset time came round.
+        case resetPresence
     }
 
     /// The configuration in force; replaced by `reload`.
     public var configuration: DaemonConfiguration { settings.value }
     private let settings: Locked<DaemonConfiguration>
     let database: GateDatabase
+    let directory: any CredentialDirectory
     let relays: [String: any Relay]
     let clock: C
     let logger: Logger
@@ -48,24 +58,20 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let credentialGrantObservers = Locked<[@Sendable (CredentialGrant) -> Void]>([])
     let health: HealthBoard
     private let journal: AuditJournal
-    private let denials: Locked<DenialCollapser<DenialKey, C.Instant>>
-    /// Wrong-PIN counters of every keypad and door, persisted on every change. Touched only by the
-    /// decision loop (and read by status, on it).
-    private let guesses: Locked<PinGuessLimits>
+    /// The `rulesVersion()` of the rules last handed to the machine; read and written on the store queue.
+    private let rulesVersion = Locked<Int64?>(nil)
     private let stalling = Mutex(false)
-    private let rules: RulesCache
 
+    /// - Parameter directory: where credentials are looked up; the database unless a test scripts it.
     public init(configuration: DaemonConfiguration, database: GateDatabase, relays: [String: any Relay], clock: C,
                 logger: Logger, simulated: Bool, faceStatus: Locked<FaceStatus> = Locked(FaceStatus()),
-                health: HealthBoard = HealthBoard()) {
+                health: HealthBoard = HealthBoard(), directory: (any CredentialDirectory)? = nil) {
         self.faceStatus = faceStatus
         self.health = health
         journal = AuditJournal(database: database, health: health, logger: logger)
-        denials = Locked(DenialCollapser(rules: .init(window: .seconds(60), individually: 20)))
         settings = Locked(configuration)
-        rules = RulesCache(database: database)
-        guesses = Locked(PinGuessLimits(rules: configuration.lockout))
         self.database = database
+        self.directory = directory ?? database
         self.relays = relays
         self.clock = clock
         self.logger = logger
@@ -128,21 +134,40 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         reply(ControlResponse(ok: true, message: "decision loop stalled for \(duration)"))
     }
 
-    public func run() async throws {
-        var doors: [String: DoorUnit<C.Instant>] = [:]
-        for door in configuration.doors {
-            guard let relay = relays[door.name] else { continue }
-            let unit = DoorUnit<C.Instant>(configuration: door, relay: relay, pinEntry: configuration.pinEntry)
-            try? unit.relay.set(energized: unit.energized(unlocked: false))
-            doors[door.name] = unit
+    /// The loop's own state: the machine and the replies it owes.
+    struct Loop {
+        var machine: GateMachine<C.Instant>
+        var replies: [RequestID: Reply] = [:]
+        var nextRequest: UInt64 = 0
+        /// Deadlines the machine asked to be woken at, not yet scheduled as timer tasks.
+        var wakes: [C.Instant] = []
+
+        mutating func request(_ reply: Reply?) -> RequestID? {
+            guard let reply else { return nil }
+            nextRequest += 1
+            replies[RequestID(nextRequest)] = reply
+            return RequestID(nextRequest)
         }
-        await loadGuessCounters()
+    }
+
+    public func run() async throws {
+        var loop = Loop(machine: GateMachine(settings: configuration.gateSettings))
+        for door in configuration.doors {
+            try? relays[door.name]?.set(energized: door.energized(unlocked: false))
+        }
+        let saved = await offload { (try self.database.pinGuessCounters(), try self.database.presence()) }
+        switch saved {
+        case .success(let (counters, presence)):
+            feed(.restore(guessCounters: counters, presence: presence), to: &loop)
+        case .failure(let error):
+            logger.error("could not read the wrong-PIN counters", metadata: ["error": "\(error)"])
+        }
+        _ = await offload { self.refreshRules(force: true) }
         await record(AuditRecord(time: .current(), category: .system, action: "daemon.start",
                                  detail: ["doors": configuration.doors.map(\.name).joined(separator: ",")]))
         logger.info("gate ready", metadata: ["doors": "\(configuration.doors.map(\.name))"])
 
         await withDiscardingTaskGroup { group in
-            var scheduled = Set<C.Instant>()
             group.addTask { [continuation, clock] in
                 // Retention: blank old events now and once a day.
                 while !Task.isCancelled {
@@ -156,45 +181,59 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                     continuation.yield(.maintenance)
                 }
             }
+            if let reset = configuration.presenceDailyReset {
+                group.addTask { [continuation, clock] in
+                    while !Task.isCancelled {
+                        try? await clock.sleep(for: reset.interval(after: Date()))
+                        if Task.isCancelled { break }
+                        continuation.yield(.resetPresence)
+                    }
+                }
+            }
             for await event in events.cancelOnGracefulShutdown() {
-                await handle(event, doors: &doors)
-                let now = clock.now
-                scheduled = scheduled.filter { $0 > now }
-                for deadline in doors.values.compactMap(\.nextDeadline) where !scheduled.contains(deadline) {
-                    scheduled.insert(deadline)
+                await handle(event, loop: &loop)
+                for deadline in loop.wakes {
                     group.addTask { [continuation, clock] in
                         try? await clock.sleep(until: deadline, tolerance: .milliseconds(5))
                         continuation.yield(.tick)
                     }
                 }
+                loop.wakes.removeAll()
             }
             group.cancelAll()
         }
         continuation.finish()
-        await recordCollapsedDenials(all: true)
-        for unit in doors.values {
-            try? unit.relay.set(energized: unit.safeLevel)
-            logger.info("relay released to its safe level", metadata: ["door.id": "\(unit.configuration.name)"])
+        feed(.shutdown, to: &loop)
+        for door in configuration.doors {
+            guard let relay = relays[door.name] else { continue }
+            try? relay.set(energized: false)
+            logger.info("relay released to its safe level", metadata: ["door.id": "\(door.name)"])
         }
+        // After every entry still queued on the store queue.
         await record(AuditRecord(time: .current(), category: .system, action: "daemon.stop"))
     }
 
-    private func handle(_ event: Event, doors: inout [String: DoorUnit<C.Instant>]) async {
+    private func handle(_ event: Event, loop: inout Loop) async {
         switch event {
+        case .input(let input, let reply):
+            feed(.input(input.doorInput, request: loop.request(reply)), to: &loop)
+        case .lookedUp(let id, let answer):
+            feed(.lookedUp(id, answer), to: &loop)
+        case .rules(let rules):
+            feed(.rules(rules), to: &loop)
         case .tick:
-            let now = clock.now
-            for name in doors.keys.sorted() {
-                let actions = doors[name]!.machine.tick(at: now)
-                await perform(actions, at: &doors[name]!)
-                if doors[name]!.tickKeypads(at: now) {
-                    logger.debug("keypad entry timed out", metadata: ["door.id": "\(name)"])
-                }
+            feed(.tick, to: &loop)
+        case .resetPresence:
+            feed(.resetPresence, to: &loop)
+        case .maintenance:
+            feed(.maintenance, to: &loop)
+            health.updateStorage { [pending = loop.machine.pendingCollapsedDenials] in $0.collapsedDenials = pending }
+            storeQueue.async { [journal] in
+                journal.retry()
+                self.refreshRules()
             }
         case .purge:
-            await purge()
-        case .maintenance:
-            await recordCollapsedDenials(all: false)
-            _ = await offload { [journal] in journal.retry() }
+            storeQueue.async { self.purge() }
         case .heartbeat(let token):
             progress.value = token
         case .stall(let duration):
@@ -202,351 +241,176 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             try? await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(for: duration) }
             stalling.withLock { $0 = false }
         case .reload(let configuration, let reply):
-            let current = Set(doors.keys)
-            guard Set(configuration.doors.map(\.name)) == current else {
+            guard Set(configuration.doors.map(\.name)) == Set(self.configuration.doors.map(\.name)) else {
                 reply(.failure("the new configuration changes the set of doors; restart optgated to apply it"))
                 return
             }
-            for door in configuration.doors { doors[door.name]!.reconfigure(door, pinEntry: configuration.pinEntry) }
-            guesses.value.rules = configuration.lockout
             settings.value = configuration
-            reply(ControlResponse(ok: true, message: "configuration reloaded"))
+            feed(.reconfigure(configuration.gateSettings), to: &loop)
+            storeQueue.async {
+                // A changed site.timeZone changes the rules without a new rulesVersion.
+                self.refreshRules(force: true)
+                reply(ControlResponse(ok: true, message: "configuration reloaded"))
+            }
         case .status(let reply):
-            reply(ControlResponse(ok: true, status: await status(doors)))
-        case .input(let input, let reply):
-            if case .fire(nil, let active) = input {
-                for name in doors.keys.sorted() { _ = await apply(.fire(door: name, active: active), to: &doors[name]!) }
-                reply?(ControlResponse(ok: true, message: "fire alarm \(active ? "on" : "off") at every door"))
-                return
+            let snapshot = status(loop.machine)
+            storeQueue.async {
+                var status = snapshot
+                status.counts = self.counts()
+                reply(ControlResponse(ok: true, status: status))
             }
-            guard let name = input.door, doors[name] != nil else {
-                reply?(.failure("no door is named \(input.door ?? "")"))
-                return
+        }
+    }
+
+    /// Hands one event to the machine and performs what it returns, in order.
+    private func feed(_ event: GateEvent, to loop: inout Loop) {
+        let effects = loop.machine.handle(event, now: clock.now, wall: .current())
+        for effect in effects {
+            perform(effect, loop: &loop)
+        }
+    }
+
+    private func perform(_ effect: GateEffect<C.Instant>, loop: inout Loop) {
+        switch effect {
+        case .setLock(let name, let released):
+            guard let relay = relays[name], let door = configuration.doors.first(where: { $0.name == name }) else { return }
+            let level = door.energized(unlocked: released)
+            do {
+                try relay.set(energized: level)
+                logger.debug("relay set", metadata: ["door.id": "\(name)", "door.lock": "\(released ? "released" : "engaged")"])
+            } catch {
+                logger.error("relay write failed", metadata: ["door.id": "\(name)", "error": "\(error)"])
             }
-            let decision = await apply(input, to: &doors[name]!)
-            let unit = doors[name]!
-            let state = "door \(name): \(unit.machine.isUnlocked ? "released" : "locked"), \(unit.machine.isOpen ? "open" : "closed")"
-                + (unit.machine.activeAlarms.isEmpty ? "" : ", alarms \(unit.machine.activeAlarms.map(\.rawValue).sorted().joined(separator: ","))")
-            reply?(ControlResponse(ok: true, message: state, decision: decision.map {
-                DecisionSummary(result: $0.result, reason: $0.reason, resident: $0.residentID)
-            }))
-        }
-    }
-
-    /// Applies one input to one door. - Returns: the access decision, for credentials.
-    private func apply(_ input: GateInput, to unit: inout DoorUnit<C.Instant>) async -> AccessDecision? {
-        let now = clock.now
-        let door = unit.configuration.name
-        switch input {
-        case .card(_, let uid):
-            let holder = await offload { try self.database.holder(ofCard: uid) }
-            return await decide(.card, holder: holder, at: &unit, detail: ["card": uid.last4])
-        case .key(_, let key, let keypad):
-            switch unit.key(key, keypad: keypad, at: now) {
-            case .none, .timedOut:
-                return nil
-            case .reject(let reason):
-                let decision = AccessDecision(result: .denied, reason: reason)
-                await log(decision, method: .pin, door: door)
-                return decision
-            case .submit(let pin, let unitCode):
-                return await checkPIN(pin, unitCode: unitCode, keypad: keypad, at: &unit)
+        case .lookUp(let id, let query):
+            storeQueue.async { [directory, continuation] in
+                let answer = directory.answer(query)
+                // New rules reach the machine before the answer they may decide.
+                self.refreshRules()
+                continuation.yield(.lookedUp(id, answer))
             }
-        case .face(_, nil):
-            // A stranger: this line and one event without any data about the face (R10).
-            let decision = AccessDecision(result: .denied, reason: .noMatch)
-            await log(decision, method: .face, door: door)
-            return decision
-        case .face(_, let residentID?):
-            let lookup = await offload { try self.database.faceHolder(residentID: residentID, door: door) }
-            if case .success(let found) = lookup, !found.inScope {
-                // The consent in force does not cover this door (its scope changed since the index was
-                // built): recorded like a stranger, without the resident, who did not consent to be seen here.
-                let decision = AccessDecision(result: .denied, reason: .outOfScope)
-                await log(decision, method: .face, door: door)
-                return decision
+        case .audit(let intent):
+            storeQueue.async { [journal, logger] in
+                let seq = journal.append(AuditRecord(intent))
+                guard let message = intent.journal else { return }
+                // No resident id or name in the journal (docs/privacy.md): the audit seq finds the row.
+                logger.info("\(message.rawValue)", metadata: [
+                    "door.id": "\(intent.door ?? "-")", "decision.method": "\(intent.method?.rawValue ?? "-")",
+                    "decision.result": "\(intent.result?.rawValue ?? "-")", "decision.reason": "\(intent.reason?.rawValue ?? "-")",
+                    "audit.seq": "\(seq.map(String.init) ?? "-")",
+                ])
             }
-            return await decide(.face, holder: lookup.map(\.holder), at: &unit)
-        case .exitRequest:
-            let decision = AccessDecision(result: .granted, reason: .exitRequest)
-            await perform(unit.machine.release(at: now), at: &unit)
-            await log(decision, method: .rex, door: door)
-            return decision
-        case .remoteOpen(_, let op):
-            let decision = AccessDecision(result: .granted, reason: .remoteOpen)
-            await perform(unit.machine.release(at: now), at: &unit)
-            await log(decision, method: .remote, door: door, operator: op)
-            return decision
-        case .contact(_, let open):
-            await perform(unit.machine.contact(open: open, at: now), at: &unit)
-        case .fire(_, let active):
-            await perform(unit.machine.fire(active: active, at: now), at: &unit)
-        case .tamper:
-            await perform(unit.machine.tamper(at: now), at: &unit)
-        }
-        return nil
-    }
-
-    /// A submitted PIN, bounded by the wrong-PIN counters of its keypad and door (docs/privacy.md).
-    ///
-    /// While a scope is locked the PIN is refused unchecked. Otherwise the attempt is charged as a wrong
-    /// PIN and the charge is made durable *before* the slow hash is checked, so neither a restart nor a
-    /// kill during the check wins a free guess; only a PIN that turns out to be a resident's takes its
-    /// own charge back. Nobody else's success ever lowers the count.
-    private func checkPIN(_ pin: PIN, unitCode: String?, keypad: String, at unit: inout DoorUnit<C.Instant>) async -> AccessDecision {
-        let door = unit.configuration.name
-        let scopes = PinGuessLimits.scopes(keypad: keypad, door: door)
-        let now = WallTime.current()
-        if !guesses.value.locked(scopes, at: now).isEmpty {
-            let decision = AccessDecision(result: .denied, reason: .lockedOut)
-            await log(decision, method: .pin, door: door)
-            return decision
-        }
-        let before = guesses.value
-        let started = guesses.value.charge(scopes, at: now)
-        await saveGuessCounters(scopes)
-        let match = await offload {
-            if let unitCode { try self.database.holders(ofPIN: pin, unitCode: unitCode) } else { try self.database.holders(ofPIN: pin) }
-        }
-        let holder: Result<CredentialHolder?, any Error>
-        switch match {
-        case .success(.one(let found)):
-            holder = .success(found)
-        case .success(.none):
-            holder = .success(nil)
-        case .success(.ambiguous(let count)):
-            // Several residents share this PIN: nobody is let in on it, and the manager is told.
-            logger.warning("a PIN typed at the keypad belongs to several residents; none was let in",
-                           metadata: ["door.id": "\(door)", "pin.holders": "\(count)"])
-            let decision = AccessDecision(result: .denied, reason: .ambiguousPin)
-            await log(decision, method: .pin, door: door)
-            await record(AuditRecord(time: .current(), category: .alarm, action: "pin.ambiguous", door: door, method: .pin,
-                                     result: .alarm, reason: .ambiguousPin, detail: ["holders": "\(count)"]))
-            await finishCharge(scopes, started: started, refundTo: nil, door: door)
-            return decision
-        case .failure(let error):
-            holder = .failure(error)
-        }
-        let decision = await decide(.pin, holder: holder, at: &unit)
-        // A PIN that is a resident's (granted, or denied as expired or disabled here) was no guess.
-        let refund = decision.residentID != nil ? before : nil
-        await finishCharge(scopes, started: started, refundTo: refund, door: door)
-        return decision
-    }
-
-    private func finishCharge(_ scopes: [GuessScope], started: [GuessScope], refundTo before: PinGuessLimits?, door: String) async {
-        if let before {
-            for scope in scopes { guesses.value.set(before.counter(scope), for: scope) }
-            await saveGuessCounters(scopes)
-        } else if !started.isEmpty {
-            let limits = guesses.value
-            let until = started.compactMap { limits.counter($0).lockedUntil }.max()
-            logger.notice("keypad locked out after wrong PINs", metadata: [
-                "door.id": "\(door)", "lockout.scopes": "\(started.map(\.kind).joined(separator: ","))",
-                "lockout.seconds": "\(until.map { ($0.millisecondsSince1970 - WallTime.current().millisecondsSince1970 + 999) / 1000 } ?? 0)",
-            ])
-            await alarm(.keypadLockout, door: door, method: .pin)
-        }
-    }
-
-    private func saveGuessCounters(_ scopes: [GuessScope]) async {
-        let limits = guesses.value
-        let changed = Dictionary(uniqueKeysWithValues: scopes.map { ($0, limits.counter($0)) })
-        if case .failure(let error) = await offload({ try self.database.savePinGuessCounters(changed) }) {
-            logger.error("could not persist the wrong-PIN counters", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private func loadGuessCounters() async {
-        switch await offload({ try self.database.pinGuessCounters() }) {
-        case .success(let saved):
-            for (scope, counter) in saved { guesses.value.set(counter, for: scope) }
-            let now = WallTime.current()
-            let locked = guesses.value.locked(Array(saved.keys), at: now)
-            if !locked.isEmpty {
-                logger.notice("keypad lockout carried over from before the restart", metadata: ["lockout.scopes": "\(locked.count)"])
+        case .reply(let id, let answer):
+            guard let reply = loop.replies.removeValue(forKey: id) else { return }
+            let response = switch answer {
+            case .done(let message, let decision):
+                ControlResponse(ok: true, message: message, decision: decision.map {
+                    DecisionSummary(result: $0.result, reason: $0.reason, resident: $0.residentID)
+                })
+            case .failure(let message):
+                ControlResponse.failure(message)
             }
-        case .failure(let error):
-            logger.error("could not read the wrong-PIN counters", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// The access policy, then the door: identical for every credential method (R1, R2).
-    private func decide(_ method: AccessMethod, holder: Result<CredentialHolder?, any Error>, at unit: inout DoorUnit<C.Instant>,
-                        detail: [String: String] = [:]) async -> AccessDecision {
-        var decision: AccessDecision
-        switch holder {
-        case .success(let holder):
-            let now = WallTime.current()
-            decision = AccessPolicy.decide(method: method, holder: holder, door: unit.policy, now: now)
-            // The compound's rules (validity, groups, schedules): docs/access-rules.md.
-            if decision.isGranted, let holder {
-                let door = unit.configuration.name, zone = configuration.siteTimeZone
-                switch await offload({ try self.rules.rules(zone: zone).verdict(for: holder, door: door, at: now) }) {
-                case .success(.denied(let reason)):
-                    decision = AccessDecision(result: .denied, reason: reason, residentID: holder.residentID)
-                case .success(.allowed):
-                    break
-                case .failure(let error):
-                    logger.error("access rules unreadable; deciding without them", metadata: ["error": "\(error)", "door.id": "\(door)"])
-                }
-            }
-        case .failure(let error):
-            logger.error("credential lookup failed", metadata: ["error": "\(error)", "door.id": "\(unit.configuration.name)"])
-            decision = AccessDecision(result: .denied, reason: AccessPolicy.unknownReason(for: method))
-        }
-        if decision.isGranted { await perform(unit.machine.release(at: clock.now), at: &unit) }
-        await log(decision, method: method, door: unit.configuration.name, detail: detail)
-        if decision.isGranted, method == .card || method == .pin, let residentID = decision.residentID {
-            let grant = CredentialGrant(residentID: residentID, door: unit.configuration.name, method: method)
-            for observer in credentialGrantObservers.value { observer(grant) }
-        }
-        return decision
-    }
-
-    private func perform(_ actions: [DoorAction], at unit: inout DoorUnit<C.Instant>) async {
-        let door = unit.configuration.name
-        for action in actions {
-            switch action {
-            case .unlock, .lock:
-                let unlocked = action == .unlock
+            // After the audit entries of the decision it answers.
+            storeQueue.async { reply(response) }
+        case .wake(let deadline):
+            loop.wakes.append(deadline)
+        case .saveGuessCounters(let counters):
+            storeQueue.async { [database, logger] in
                 do {
-                    try unit.relay.set(energized: unit.energized(unlocked: unlocked))
-                    logger.debug("relay set", metadata: ["door.id": "\(door)", "door.lock": "\(unlocked ? "released" : "engaged")"])
+                    try database.savePinGuessCounters(counters)
                 } catch {
-                    logger.error("relay write failed", metadata: ["door.id": "\(door)", "error": "\(error)"])
+                    logger.error("could not persist the wrong-PIN counters", metadata: ["error": "\(error)"])
                 }
-            case .raise(let alarm):
-                await self.alarm(DecisionReason(alarm), door: door, method: alarm == .fire ? .fire : nil)
-            case .clear(let alarm):
-                let reason: DecisionReason = alarm == .fire ? .fireCleared : .doorClosed
-                await log(AccessDecision(result: .cleared, reason: reason), method: alarm == .fire ? .fire : nil, door: door,
-                          category: .alarm, detail: ["alarm": alarm.rawValue])
             }
+        case .savePresence(let changes):
+            storeQueue.async { [database, logger] in
+                do {
+                    try database.savePresence(changes)
+                } catch {
+                    logger.error("could not persist anti-passback presence", metadata: ["error": "\(error)"])
+                }
+            }
+        case .credentialGranted(let residentID, let door, let method):
+            let grant = CredentialGrant(residentID: residentID, door: door, method: method)
+            for observer in credentialGrantObservers.value { observer(grant) }
+        case .log(let line):
+            let level: Logger.Level = switch line.level {
+            case .debug: .debug
+            case .info: .info
+            case .notice: .notice
+            case .warning: .warning
+            case .error: .error
+            }
+            logger.log(level: level, "\(line.message)", metadata: line.metadata.mapValues { .string($0) })
         }
     }
 
-    private func alarm(_ reason: DecisionReason, door: String, method: AccessMethod?) async {
-        await log(AccessDecision(result: .alarm, reason: reason), method: method, door: door, category: .alarm)
-    }
-
-    private func log(_ decision: AccessDecision, method: AccessMethod?, door: String, operator op: String? = nil,
-                     category: AuditCategory = .access, detail: [String: String] = [:]) async {
-        if decision.result == .denied, DenialKey.collapsible.contains(decision.reason),
-           denials.withLockedValue({ $0.admit(DenialKey(door: door, method: method, reason: decision.reason), at: clock.now) }) == .collapse {
-            return
-        }
-        let seq = await record(AuditRecord(
-            time: .current(), category: category, action: "\(category.rawValue).\(method?.rawValue ?? decision.reason.rawValue)",
-            door: door, method: method, result: decision.result, reason: decision.reason, residentID: decision.residentID,
-            operator: op, detail: detail
-        ))
-        // No resident id or name in the journal (docs/privacy.md): the audit seq finds the row.
-        let message: Logger.Message = decision.reason == .noMatch ? "face: no match" : category == .alarm ? "door alarm" : "access decision"
-        logger.info(
-            message,
-            metadata: [
-                "door.id": "\(door)", "decision.method": "\(method?.rawValue ?? "-")",
-                "decision.result": "\(decision.result.rawValue)", "decision.reason": "\(decision.reason.rawValue)",
-                "audit.seq": "\(seq.map(String.init) ?? "-")",
-            ]
-        )
-    }
-
-    /// Writes an audit entry through the journal, which holds it in memory while the store refuses writes.
-    /// - Returns: the entry's seq, `nil` while it waits in memory for the store to take writes again.
-    @discardableResult
-    private func record(_ record: AuditRecord) async -> Int64? {
-        (try? await offload { [journal] in journal.append(record) }.get()) ?? nil
-    }
-
-    /// Writes one counted entry per closed flood window (`DenialCollapser`); `all` at shutdown.
-    private func recordCollapsedDenials(all: Bool) async {
-        let now = clock.now
-        let closed = denials.withLockedValue { all ? $0.closeAll() : $0.closeWindows(at: now) }
-        health.updateStorage { $0.collapsedDenials = denials.value.pendingCollapsed }
-        let wallNow = WallTime.current()
-        for window in closed {
-            let age = window.windowStart.duration(to: now)
-            let start = wallNow.advanced(by: .zero - age)
-            logger.notice("repeated denials collapsed into one entry", metadata: [
-                "door.id": "\(window.key.door)", "decision.reason": "\(window.key.reason.rawValue)", "denials.count": "\(window.count)",
-            ])
-            await record(AuditRecord(
-                time: wallNow, category: .access, action: "access.denied.collapsed", door: window.key.door, method: window.key.method,
-                result: .denied, reason: window.key.reason,
-                detail: ["count": String(window.count), "recordedIndividually": String(window.recorded),
-                         "windowStartMs": String(start.millisecondsSince1970),
-                         "windowSeconds": String(denials.value.rules.window.components.seconds)]
-            ))
+    /// The one place the executor reads the access rules: when `rulesVersion()` changed since the rules the
+    /// machine has (or `force`), loads them and posts them into the stream. Runs on the store queue.
+    private func refreshRules(force: Bool = false) {
+        do {
+            let version = try database.rulesVersion()
+            guard force || version != rulesVersion.value else { return }
+            // Schedules and calendar days are read in the site's civil time (site.timeZone).
+            let rules = try database.accessRules(zone: configuration.siteTimeZone)
+            rulesVersion.value = version
+            continuation.yield(.rules(rules))
+        } catch {
+            logger.error("could not read the access rules", metadata: ["error": "\(error)"])
         }
     }
 
-    private func purge() async {
+    /// Writes an audit entry through the journal, after everything queued before it.
+    private func record(_ record: AuditRecord) async {
+        _ = await offload { [journal] in journal.append(record) }
+    }
+
+    /// Runs on the store queue.
+    private func purge() {
         let days = configuration.accessEventRetentionDays
-        switch await offload({ try self.database.purgeEvents(olderThanDays: days, operator: "optgated") }) {
-        case .success(let count) where count > 0:
-            logger.info("old events blanked", metadata: ["retention.days": "\(days)", "events.count": "\(count)"])
-        case .failure(let error):
+        do {
+            let count = try database.purgeEvents(olderThanDays: days, operator: "optgated")
+            if count > 0 { logger.info("old events blanked", metadata: ["retention.days": "\(days)", "events.count": "\(count)"]) }
+        } catch {
             logger.error("event purge failed", metadata: ["error": "\(error)"])
-        default:
-            break
         }
     }
 
-    private func status(_ doors: [String: DoorUnit<C.Instant>]) async -> DaemonStatus {
-        let counts = (try? await offload({ try self.database.counts() }).get()).map {
+    /// Runs on the store queue.
+    private func counts() -> [String: Int] {
+        (try? database.counts()).map {
             ["residents": $0.residents, "cards": $0.cards, "pins": $0.pins, "activeConsents": $0.activeConsents,
              "faceTemplates": $0.faceTemplates, "peopleWithFaceData": $0.peopleWithFaceData, "auditEntries": $0.auditEntries]
         } ?? [:]
-        let wall = WallTime.current()
-        let lockedScopes = guesses.value.locked(Array(guesses.value.counters.keys), at: wall)
+    }
+
+    private func status(_ machine: GateMachine<C.Instant>) -> DaemonStatus {
+        var limits = machine.guesses
+        let lockedScopes = limits.locked(Array(limits.counters.keys), at: .current())
         let doorStatus = configuration.doors.compactMap { door -> DoorStatus? in
-            guard let unit = doors[door.name] else { return nil }
-            let lock = switch unit.machine.lock {
+            guard let unit = machine.doors[door.name], let relay = relays[door.name] else { return nil }
+            let lock = switch unit.lock.lock {
             case .locked: "locked"
             case .unlocked: "unlocked"
             case .fireReleased: "fireReleased"
+            case .held: "passage"
             }
             return DoorStatus(
-                name: door.name, lock: lock, relayEnergized: unit.relay.isEnergized,
-                contact: unit.machine.isOpen ? "open" : "closed", fireAlarm: unit.machine.lock == .fireReleased,
-                alarms: unit.machine.activeAlarms.sorted { $0.rawValue < $1.rawValue },
+                name: door.name, lock: unit.lockedDown && lock == "locked" ? "lockdown" : lock, relayEnergized: relay.isEnergized,
+                contact: unit.lock.isOpen ? "open" : "closed", fireAlarm: unit.lock.lock == .fireReleased,
+                alarms: unit.lock.activeAlarms.sorted { $0.rawValue < $1.rawValue },
                 methods: door.methods.sorted { $0.rawValue < $1.rawValue },
                 keypadLockedOut: lockedScopes.contains { $0.door == door.name }
             )
         }
         return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
                             face: faceStatus.value,
-                            doors: doorStatus, counts: counts, services: health.serviceStates, storage: health.storage)
+                            doors: doorStatus, counts: [:], services: health.serviceStates, storage: health.storage)
     }
 
     /// Runs blocking store work on the store queue, off the cooperative thread pool.
     private func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async -> Result<T, any Error> {
         await withCheckedContinuation { continuation in
             storeQueue.async { continuation.resume(returning: Result { try work() }) }
-        }
-    }
-}
-
-/// What repeated denials are counted by: one flood window per door, method and reason.
-struct DenialKey: Sendable, Hashable {
-    var door: String
-    var method: AccessMethod?
-    var reason: DecisionReason
-
-    /// Denials that an outsider can repeat at will (unknown cards, wrong or malformed PINs, strangers'
-    /// faces, a locked keypad); a resident's own denials (expired, method disabled) are always recorded.
-    static let collapsible: Set<DecisionReason> = [.unknownCard, .unknownPin, .noMatch, .lockedOut, .pinTooShort, .pinTooLong]
-}
-
-extension DecisionReason {
-    init(_ alarm: DoorAlarm) {
-        switch alarm {
-        case .heldOpen: self = .heldOpen
-        case .forcedOpen: self = .forcedOpen
-        case .tamper: self = .tamper
-        case .fire: self = .fireRelease
         }
     }
 }

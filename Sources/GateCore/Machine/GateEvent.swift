@@ -1,0 +1,112 @@
+/// A card as the gate machine sees it: the UID's bytes, only the last four hex digits ever shown.
+public struct PresentedCard: Sendable, Hashable, CustomStringConvertible {
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The last two bytes as upper-case hex: what audit entries show of a card.
+    public var last4: String {
+        String(bytes.suffix(2).map { byte in
+            let digits = Array("0123456789ABCDEF")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined())
+    }
+
+    /// Never the full UID: safe to log.
+    public var description: String { "…\(last4)" }
+}
+
+/// Something that happened at a gate, as the gate machine is told about it.
+public enum DoorInput: Sendable, Hashable {
+    case card(door: String, PresentedCard)
+    /// A key pressed on one keypad of a door: `keypad` is the reader's device path, or `simulated`.
+    case key(door: String, KeypadKey, keypad: String)
+    case exitRequest(door: String)
+    case contact(door: String, open: Bool)
+    /// The fire-alarm input; `nil` means every door.
+    case fire(door: String?, active: Bool)
+    case tamper(door: String)
+    case remoteOpen(door: String, operator: String)
+    /// The recogniser's verdict: a consenting resident, or a face that matched nobody (`nil`).
+    case face(door: String, residentID: String?)
+    /// A manager locked a door (or every door, `nil`) down: credentials and remote opens are refused and
+    /// passage is suspended until it is lifted; fire still releases.
+    case lockdown(door: String?, active: Bool)
+
+    /// The door the input is about; `nil` for inputs that reach every door.
+    public var door: String? {
+        switch self {
+        case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
+            .remoteOpen(let door, _), .face(let door, _):
+            door
+        case .fire(let door, _), .lockdown(let door, _):
+            door
+        }
+    }
+}
+
+/// Identifies one credential lookup the machine asked for; its answer comes back with the same id.
+public struct LookupID: Sendable, Hashable, CustomStringConvertible {
+    public var value: UInt64
+    public init(_ value: UInt64) { self.value = value }
+    public var description: String { "lookup \(value)" }
+}
+
+/// Identifies a request that waits for a reply (a control-socket command); chosen by the executor.
+public struct RequestID: Sendable, Hashable {
+    public var value: UInt64
+    public init(_ value: UInt64) { self.value = value }
+}
+
+/// What the machine asks the credential store.
+public enum CredentialQuery: Sendable, Hashable {
+    /// The holder of a card.
+    case card(PresentedCard)
+    /// The holders of a PIN typed alone (`unit == nil`) or after a unit code. Also says whether it is a
+    /// resident's duress PIN.
+    case pin(PIN, unit: String?)
+    /// The consenting resident a face matched, and whether their consent covers the door.
+    case face(residentID: String, door: String)
+}
+
+/// Whose PIN a typed PIN is.
+public enum PinHolders: Sendable, Hashable {
+    case none
+    /// One resident; `duress` when the PIN typed is that resident's duress PIN.
+    case one(CredentialHolder, duress: Bool = false)
+    /// Several residents hold this PIN: nobody is let in on it.
+    case ambiguous(count: Int)
+}
+
+/// The store's answer to a `CredentialQuery`.
+public enum LookupAnswer: Sendable, Hashable {
+    case card(CredentialHolder?)
+    case pin(PinHolders)
+    case face(CredentialHolder?, inScope: Bool)
+    /// The lookup failed; `error` describes it for the journal (never a credential).
+    case failed(error: String)
+}
+
+/// Everything the gate machine is told.
+public enum GateEvent: Sendable, Hashable {
+    /// The state saved by an earlier run: wrong-PIN counters and who is inside which anti-passback area.
+    case restore(guessCounters: [GuessScope: GuessCounter], presence: [PresenceKey: WallTime])
+    /// An input from a reader, a door input or an operator; `request` is replied to once.
+    case input(DoorInput, request: RequestID?)
+    /// The answer to a lookup the machine asked for.
+    case lookedUp(LookupID, LookupAnswer)
+    /// A timer the machine scheduled ran out (a tick with nothing due is harmless).
+    case tick
+    /// Once a second: close flood windows.
+    case maintenance
+    /// New door settings; the set of doors is unchanged (the executor checks). Doors keep their state.
+    case reconfigure(GateSettings)
+    /// The compound's access rules changed.
+    case rules(AccessRules)
+    /// The daily anti-passback reset: everyone counts as outside every area again.
+    case resetPresence
+    /// The daemon is stopping: report every open flood window.
+    case shutdown
+}
