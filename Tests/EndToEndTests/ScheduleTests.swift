@@ -1,4 +1,5 @@
 import Foundation
+import GateControl
 import Testing
 
 /// Access rules through the real daemon and CLI, in the site zone Asia/Shanghai (UTC+8) whatever the
@@ -66,6 +67,21 @@ import Testing
         // Thursday 1 October (National Day) is a holiday, and "office" has no holiday plan.
         try gate.start(config: Self.config, environment: ["OPTGATE_SIMULATED_NOW": "2026-10-01T10:00:00+08:00"])
         #expect(gate.simulate("card", "--uid", "04A0A0A0") == "denied (outsideSchedule) resident \(id)")
+        gate.stop()
+    }
+
+    @Test func aPassageScheduleHoldsTheDoorOpenInTheSiteZoneUntilItIsRemoved() throws {
+        let gate = Gate()
+        try succeed(gate, ["schedule", "add", "rush", "--days", "mon-fri", "--time", "07:00-09:00"])
+        try succeed(gate, ["door", "passage", "main", "--schedule", "rush"])
+        #expect(gate.run(["schedule", "list"]).stdout.contains("passage at main"))
+        // Monday 08:00 in Shanghai (00:00 UTC: outside the schedule if it were read in UTC).
+        try gate.start(config: Self.config, environment: ["OPTGATE_SIMULATED_NOW": "2026-11-30T08:00:00+08:00"])
+        func door() throws -> DoorStatus? { try gate.status().doors.first { $0.name == "main" } }
+        #expect(try gate.eventually(within: 3) { try door()?.lock == "passage" && door()?.relayEnergized == true })
+        try succeed(gate, ["door", "passage", "main", "--schedule", "none"])
+        #expect(try gate.eventually(within: 3) { try door()?.lock == "locked" && door()?.relayEnergized == false },
+                "ending passage locks the door within the rules' refresh (a second)")
         gate.stop()
     }
 
