@@ -44,8 +44,8 @@ func rulesBench(_ arguments: [String]) throws {
         ("10,000 residents, no rules", 10_000, 0, 0),
         ("10,000 residents, 50 groups, 100 profiles", 10_000, 50, 100),
     ]
-    var lines = ["| decision → relay effect (\(runs) cards, \(pinRuns) PINs)        |  p50 ms  |  p95 ms  | ratio p50 / p95 | target |",
-                 "|----------------------------------------------------|----------|----------|-----------------|--------|"]
+    var lines = ["| decision → relay effect (\(runs) cards, \(pinRuns) PINs)                  |  p50 ms  |  p95 ms  | ratio p50 / p95 | target |",
+                 "|--------------------------------------------------------------|----------|----------|-----------------|--------|"]
     var baseline: (Double, Double)?
     for scenario in scenarios {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("optgate-bench-rules-\(getpid())-\(scenario.residents)-\(scenario.groups)").path
@@ -93,9 +93,9 @@ func rulesBench(_ arguments: [String]) throws {
             if let (b50, b95) = baseline { ratio = String(format: "%.2f / %.2f", p50 / b50, p95 / b95) } else { baseline = (p50, p95) }
         }
         let target = scenario.groups > 0 ? "≤ 1.2" : ""
-        lines.append("| card: \(scenario.name)".padding(toLength: 53, withPad: " ", startingAt: 0)
+        lines.append("| card: \(scenario.name)".padding(toLength: 63, withPad: " ", startingAt: 0)
                      + "| \(String(format: "%8.2f", p50)) | \(String(format: "%8.2f", p95)) | \(ratio.padding(toLength: 15, withPad: " ", startingAt: 0)) | \(target.padding(toLength: 6, withPad: " ", startingAt: 0)) |")
-        lines.append("| PIN (scrypt): \(scenario.name)".padding(toLength: 53, withPad: " ", startingAt: 0)
+        lines.append("| PIN (scrypt): \(scenario.name)".padding(toLength: 63, withPad: " ", startingAt: 0)
                      + "| \(String(format: "%8.2f", percentile(pins, 0.5))) | \(String(format: "%8.2f", percentile(pins, 0.95))) | \("".padding(toLength: 15, withPad: " ", startingAt: 0)) | ≤ 150  |")
     }
     print(lines.joined(separator: "\n"))
