@@ -70,7 +70,8 @@ let package = Package(
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .executableTarget(
             name: "optgate-bench",
-            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices", "GateConfiguration", "GateFace"],
+            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices", "GateConfiguration", "GateFace",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
@@ -128,7 +129,7 @@ let package = Package(
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"], swiftSettings: upcoming),
         .testTarget(
             name: "GateStoreTests",
-            dependencies: ["GateStore", "GateCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["GateStore", "GateCore", "GateConfiguration", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: upcoming
         ),
         .testTarget(

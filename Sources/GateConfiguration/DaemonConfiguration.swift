@@ -68,6 +68,9 @@ public struct DaemonConfiguration: Sendable {
     public var controlSocketPath: String?
     /// `control.group` (string, default none): group given access to the socket (mode 0660).
     public var controlGroup: String?
+    /// `site.timeZone` (IANA zone name, default `Asia/Shanghai`): schedules, holidays and move-out days are
+    /// read in this zone's civil time, whatever the system's zone is.
+    public var siteTimeZone: SiteTimeZone = .shanghai
 
     /// The configuration used without a file: one door `main` with card and PIN.
     public static let defaults = try! DaemonConfiguration(json: Data("{}".utf8))
@@ -132,6 +135,15 @@ public struct DaemonConfiguration: Sendable {
         controlSocketPath = try control.string("socketPath", default: nil)
         controlGroup = try control.string("group", default: nil)
         try control.finish()
+
+        var site = try root.object("site")
+        let zone = try site.string("timeZone", default: "Asia/Shanghai") ?? "Asia/Shanghai"
+        // China Standard Time is built in, for a system without zone data.
+        guard let loaded = SiteTimeZone.load(identifier: zone) ?? (zone == "Asia/Shanghai" ? .shanghai : nil) else {
+            throw ConfigurationError(key: "site.timeZone", problem: "\"\(zone)\" is not a time zone this system knows (e.g. Asia/Shanghai)")
+        }
+        siteTimeZone = loaded
+        try site.finish()
         try root.finish()
         try checkVerifyModes()
     }

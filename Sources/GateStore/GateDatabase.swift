@@ -144,9 +144,18 @@ public final class GateDatabase: Sendable {
 }
 
 extension WallTime {
-    /// The system's wall clock.
+    /// The system's wall clock (moved by `simulate(startingAt:)` in a `--simulate` daemon).
     @Sendable public static func current() -> WallTime {
-        WallTime(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+        WallTime(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded()) + simulatedOffset.load(ordering: .relaxed))
+    }
+
+    private static let simulatedOffset = Atomic<Int64>(0)
+
+    /// `optgated --simulate` only (`OPTGATE_SIMULATED_NOW`): the wall clock of this process starts at
+    /// `start` and runs on from there, so schedules and holidays can be shown on any day.
+    public static func simulate(startingAt start: WallTime) {
+        simulatedOffset.store(0, ordering: .relaxed)
+        simulatedOffset.store(start.millisecondsSince1970 - current().millisecondsSince1970, ordering: .relaxed)
     }
 
     public var date: Date { Date(timeIntervalSince1970: Double(millisecondsSince1970) / 1000) }

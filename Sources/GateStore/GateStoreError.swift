@@ -14,6 +14,8 @@ public enum GateStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case corruptTemplate(String)
     case database(String)
     case auditBroken(String)
+    /// An access rule (schedule, calendar, group, passage, validity) that cannot be stored as given.
+    case rules(String)
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum GateStoreError: Error, Sendable, Equatable, CustomStringConvertible 
             "The database refused the change: \(message)."
         case .auditBroken(let finding):
             "The audit chain itself is broken (\(finding)); it cannot be re-anchored until that is explained."
+        case .rules(let problem):
+            "The access rules were not changed: \(problem)."
         }
     }
 }

@@ -168,6 +168,7 @@ enum Migrations {
             // guarded UPDATE so two gates cannot both spend the last use.
             try VisitorPassSchema.create(in: db)
         }
+        migrator.registerMigration("rules-v1") { db in try RulesSchema.create(db) }
         return migrator
     }
 

@@ -3,6 +3,7 @@
 //   optgate-bench frames OUT_DIR PHOTO...        letterbox photos to 640x480 JPEG frames (shared with the peer)
 //   optgate-bench seed STATE_DIR COUNT           residents with consent and random dlib templates, one transaction
 //   optgate-bench run FRAMES_DIR [--runs N] [--peer NAME=FPS] [--daemon-rss KB:TEMPLATES]
+//   optgate-bench rules [--runs N] [--pin-runs N]   card/PIN → relay latency with and without access rules
 //
 // Models come from $OPTGATE_MODELS_DIR. Numbers are milliseconds, p50/p95 over N runs after one warm-up.
 @_spi(Benchmark) import GateStore
@@ -181,7 +182,8 @@ do {
     case "frames": try makeFrames(arguments)
     case "seed": try seed(arguments)
     case "run": try run(arguments)
-    default: throw Failure("usage: optgate-bench frames|seed|run … (see the header of Sources/optgate-bench/main.swift)")
+    case "rules": try rulesBench(arguments)
+    default: throw Failure("usage: optgate-bench frames|seed|run|rules … (see the header of Sources/optgate-bench/main.swift)")
     }
 } catch {
     FileHandle.standardError.write(Data("optgate-bench: \(error)\n".utf8))

@@ -6,7 +6,8 @@ import GateConfiguration
 
 struct DoorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "door", abstract: "Act on a door through the running daemon.", subcommands: [Open.self, Lockdown.self])
+        commandName: "door", abstract: "Act on a door through the running daemon; set its passage schedule.",
+        subcommands: [Open.self, Lockdown.self, Passage.self])
 
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Release a door for one pulse; recorded with your Unix user.")

@@ -44,7 +44,7 @@ struct ResidentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resident",
         abstract: "Add, list, show and erase residents.",
-        subcommands: [Add.self, List.self, Show.self, Erase.self]
+        subcommands: [Add.self, Update.self, List.self, Show.self, Erase.self]
     )
 
     struct Add: ParsableCommand {
@@ -99,7 +99,10 @@ struct ResidentCommand: ParsableCommand {
             print("id:            \(resident.id)")
             print("name:          \(Output.safe(resident.displayName))")
             print("unit:          \(Output.safe(resident.unit))")
+            let access = try global.database().residentAccess(id)
+            print("valid from:    \(access.validFrom.map(Output.time) ?? "always")")
             print("valid until:   \(resident.validUntil.map(Output.time) ?? "open-ended")")
+            print(Output.safe("groups:        \(access.groups.isEmpty ? "default (all doors, always)" : access.groups.joined(separator: ", "))"))
             print("cards:         \(resident.cards.isEmpty ? "none" : resident.cards.map { "…\($0)" }.joined(separator: ", "))")
             print("PIN:           \(resident.hasPIN ? "set" : "not set")")
             print("face consent:  \(resident.faceConsent ? "active" : "none")")

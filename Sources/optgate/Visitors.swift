@@ -3,7 +3,7 @@ import FaceVision
 import Foundation
 import GateControl
 import GateCore
-import GateServices
+import GateConfiguration
 import GateStore
 
 /// `optgate visitor issue|revoke|list` (docs/visitors.md).

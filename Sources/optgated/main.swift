@@ -56,6 +56,15 @@ struct Optgated: AsyncParsableCommand {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
             throw ExitCode(78)
         }
+        if simulate, let start = ProcessInfo.processInfo.environment["OPTGATE_SIMULATED_NOW"] {
+            // Simulation only: the wall clock starts at this ISO 8601 time (schedule and holiday demos, tests).
+            guard let date = ISO8601DateFormatter().date(from: start) else {
+                FileHandle.standardError.write(Data("optgated: OPTGATE_SIMULATED_NOW must be an ISO 8601 time such as 2026-09-20T10:00:00+08:00\n".utf8))
+                throw ExitCode(64)
+            }
+            WallTime.simulate(startingAt: WallTime(date))
+            logger.notice("simulated wall clock", metadata: ["clock.start": "\(start)"])
+        }
         let database: GateDatabase
         do {
             database = try GateDatabase(stateDirectory: stateDirectory, anchorRefused: { refusal in
@@ -156,6 +165,8 @@ struct Optgated: AsyncParsableCommand {
         }
         services += readers.map { .init(service: SupervisedService(name: $0.name, service: $0.service, health: health, logger: logger)) }
         services.append(.init(service: AuditHeadService(database: database, clock: ContinuousClock(), logger: logger)))
+        services.append(.init(service: SupervisedService(name: "move-out", service: MoveOutService(database: database, logger: logger),
+                                                         health: health, logger: logger)))
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(

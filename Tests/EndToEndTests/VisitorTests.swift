@@ -169,7 +169,7 @@ import Testing
             ((try? gate.events()) ?? []).contains { $0.method == "visitor" && $0.result == "granted" }
         }, "\(gate.daemonOutput.suffix(2000))")
         let status = try gate.status()
-        #expect(status.face.state == "off" && status.face.facesAnalysed == 0, "no face entry, no face model, no face analysed")
+        #expect(status.face.state == .off && status.face.facesAnalysed == 0, "no face entry, no face model, no face analysed")
         #expect(!(try gate.events()).contains { $0.method == "face" })
     }
 
@@ -185,6 +185,6 @@ import Testing
         }, "\(gate.daemonOutput.suffix(2000))")
         #expect(!(try gate.events()).contains { $0.result == "granted" })
         let status = try gate.status()
-        #expect(status.doors.first?.lock == "locked")
+        #expect(status.doors.first?.lock == .locked)
     }
 }

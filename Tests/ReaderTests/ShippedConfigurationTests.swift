@@ -23,6 +23,7 @@ import Testing
         #expect(entry == defaults.pinEntry)
         #expect(shipped.lockout == defaults.lockout)
         #expect(shipped.accessEventRetentionDays == defaults.accessEventRetentionDays)
+        #expect(shipped.siteTimeZone == defaults.siteTimeZone && shipped.siteTimeZone.identifier == "Asia/Shanghai")
         #expect(shipped.readers.isEmpty && defaults.readers.isEmpty)
         #expect(!shipped.faceEntryConfigured && !defaults.faceEntryConfigured)
         #expect(shipped.controlSocketPath == "/var/lib/optgate/control.sock" && shipped.controlGroup == "optgate")

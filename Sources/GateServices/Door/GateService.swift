@@ -248,7 +248,11 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             }
             settings.value = configuration
             feed(.reconfigure(configuration.gateSettings), to: &loop)
-            storeQueue.async { reply(ControlResponse(ok: true, message: "configuration reloaded")) }
+            storeQueue.async {
+                // A changed site.timeZone changes the rules without a new rulesVersion.
+                self.refreshRules(force: true)
+                reply(ControlResponse(ok: true, message: "configuration reloaded"))
+            }
         case .status(let reply):
             let snapshot = status(loop.machine)
             storeQueue.async {
@@ -347,7 +351,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         do {
             let version = try database.rulesVersion()
             guard force || version != rulesVersion.value else { return }
-            let rules = try database.accessRules()
+            // Schedules and calendar days are read in the site's civil time (site.timeZone).
+            let rules = try database.accessRules(zone: configuration.siteTimeZone)
             rulesVersion.value = version
             continuation.yield(.rules(rules))
         } catch {

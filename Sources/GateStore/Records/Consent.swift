@@ -102,7 +102,7 @@ extension GateDatabase {
         }
     }
 
-    private func appendConsent(
+    func appendConsent(
         _ residentID: String, _ action: ConsentAction, notice: (version: String, sha256: String, language: String),
         method: ConsentMethod, operator op: String, scope: [String], device: String, in db: Database
     ) throws -> ConsentRecord {

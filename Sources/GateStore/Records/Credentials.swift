@@ -74,7 +74,7 @@ extension GateDatabase {
         return try read { db in
             try Row.fetchOne(
                 db,
-                sql: "SELECT r.id, r.validUntil FROM card c JOIN resident r ON r.id = c.residentId WHERE c.uidTag = ?",
+                sql: "SELECT \(Self.holderColumns) FROM card c JOIN resident r ON r.id = c.residentId WHERE c.uidTag = ?",
                 arguments: [tag]
             ).map(CredentialHolder.init(row:))
         }
@@ -87,7 +87,7 @@ extension GateDatabase {
         let rows = try read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT r.id, r.validUntil, p.hash FROM pin p JOIN resident r ON r.id = p.residentId WHERE p.lookupTag = ?",
+                sql: "SELECT \(Self.holderColumns), p.hash FROM pin p JOIN resident r ON r.id = p.residentId WHERE p.lookupTag = ?",
                 arguments: [tag]
             ).map { (CredentialHolder(row: $0), $0["hash"] as String) }
         }
@@ -104,7 +104,7 @@ extension GateDatabase {
     /// the residents whose unit is typed as `unitCode` are checked; no lookup tag is used.
     public func holders(ofPIN pin: PIN, unitCode: String) throws -> PinMatch {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT r.id, r.validUntil, r.unit, p.hash FROM pin p JOIN resident r ON r.id = p.residentId")
+            try Row.fetchAll(db, sql: "SELECT \(Self.holderColumns), r.unit, p.hash FROM pin p JOIN resident r ON r.id = p.residentId")
                 .filter { KeypadUnit.code(of: $0["unit"]) == unitCode }
                 .map { (CredentialHolder(row: $0), $0["hash"] as String) }
         }
@@ -191,7 +191,12 @@ public struct PinCensus: Sendable, Hashable {
 
 extension CredentialHolder {
     init(row: Row) {
+        let validFrom: Int64? = row["validFrom"]
         let validUntil: Int64? = row["validUntil"]
-        self.init(residentID: row["id"], validUntil: validUntil.map(WallTime.init(millisecondsSince1970:)))
+        let groups: String? = row["groups"]
+        let hasFace: Bool? = row["hasFace"]
+        self.init(residentID: row["id"], validFrom: validFrom.map(WallTime.init(millisecondsSince1970:)),
+                  validUntil: validUntil.map(WallTime.init(millisecondsSince1970:)),
+                  groups: groups.map { $0.split(separator: "\u{1F}").map(String.init) } ?? [], hasFace: hasFace ?? false)
     }
 }

@@ -79,7 +79,7 @@ extension GateDatabase {
                   let scope = try String.fetchOne(db, sql: "SELECT scope FROM consent WHERE id = ?", arguments: [consentID])
             else { return (nil, true) }
             guard ConsentScope(scope).covers(door: door) else { return (nil, false) }
-            let holder = try Row.fetchOne(db, sql: "SELECT id, validUntil FROM resident WHERE id = ?", arguments: [residentID])
+            let holder = try Row.fetchOne(db, sql: "SELECT \(Self.holderColumns) FROM resident r WHERE r.id = ?", arguments: [residentID])
                 .map(CredentialHolder.init(row:))
             return (holder, true)
         }
