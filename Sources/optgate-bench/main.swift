@@ -3,6 +3,7 @@
 //   optgate-bench frames OUT_DIR PHOTO...        letterbox photos to 640x480 JPEG frames (shared with the peer)
 //   optgate-bench seed STATE_DIR COUNT           residents with consent and random dlib templates, one transaction
 //   optgate-bench run FRAMES_DIR [--runs N] [--peer NAME=FPS] [--daemon-rss KB:TEMPLATES]
+//   optgate-bench walkup PHOTOS_DIR [--walkups N] [--fps F]   walk-up → relay, fixed 3-of-5 vs adaptive + liveness (WalkUp.swift)
 //
 // Models come from $OPTGATE_MODELS_DIR. Numbers are milliseconds, p50/p95 over N runs after one warm-up.
 @_spi(Benchmark) import GateStore
@@ -179,7 +180,8 @@ do {
     case "frames": try makeFrames(arguments)
     case "seed": try seed(arguments)
     case "run": try run(arguments)
-    default: throw Failure("usage: optgate-bench frames|seed|run … (see the header of Sources/optgate-bench/main.swift)")
+    case "walkup": try walkUp(arguments)
+    default: throw Failure("usage: optgate-bench frames|seed|run|walkup … (see the header of Sources/optgate-bench/main.swift)")
     }
 } catch {
     FileHandle.standardError.write(Data("optgate-bench: \(error)\n".utf8))

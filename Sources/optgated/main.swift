@@ -175,11 +175,7 @@ struct Optgated: AsyncParsableCommand {
         }
         return RecognitionService(
             engine: engine,
-            source: { [face = configuration.face] in
-                if let camera = face.camera { return V4L2FrameSource(configuration: camera, logger: logger) }
-                guard let replay = face.replay else { throw FrameSourceError("no frame source is configured") }
-                return try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop)
-            },
+            source: { [face = configuration.face] in try face.makeFrameSource(logger: logger) },
             gate: gate, database: database, door: configuration.face.door,
             enrolmentWindow: .milliseconds(Int64(configuration.face.enrolmentWindowSeconds * 1000)), status: status, logger: logger
         )

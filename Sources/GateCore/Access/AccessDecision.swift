@@ -58,6 +58,9 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case duress
     /// The resident's access has not started yet (`validFrom` is in the future), or a pass is not yet valid.
     case notYetValid
+    /// A face matched, but the door's liveness policy (`face.liveness`: infrared camera, head geometry across
+    /// frames) did not hold: a photo, a screen or a print. Recorded without the resident.
+    case livenessFailed
 }
 
 /// A decision about one credential presented at one door.

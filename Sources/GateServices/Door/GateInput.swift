@@ -14,11 +14,14 @@ public enum GateInput: Sendable {
     case remoteOpen(door: String, operator: String)
     /// The recogniser's verdict: N-of-M frames agreed on a resident, or a face matched nobody (`nil`).
     case face(door: String, residentID: String?)
+    /// The recogniser refused a face before any resident was decided (`livenessFailed`: the door's liveness
+    /// policy did not hold). Recorded without the resident, like a stranger.
+    case faceRefused(door: String, reason: DecisionReason)
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .faceRefused(let door, _):
             door
         case .fire(let door, _):
             door

@@ -255,6 +255,10 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             let decision = AccessDecision(result: .denied, reason: .noMatch)
             await log(decision, method: .face, door: door)
             return decision
+        case .faceRefused(_, let reason):
+            let decision = AccessDecision(result: .denied, reason: reason)
+            await log(decision, method: .face, door: door)
+            return decision
         case .face(_, let residentID?):
             let lookup = await offload { try self.database.faceHolder(residentID: residentID, door: door) }
             if case .success(let found) = lookup, !found.inScope {
@@ -498,7 +502,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 contact: unit.machine.isOpen ? "open" : "closed", fireAlarm: unit.machine.lock == .fireReleased,
                 alarms: unit.machine.activeAlarms.sorted { $0.rawValue < $1.rawValue },
                 methods: door.methods.sorted { $0.rawValue < $1.rawValue },
-                keypadLockedOut: lockedScopes.contains { $0.door == door.name }
+                keypadLockedOut: lockedScopes.contains { $0.door == door.name },
+                liveness: configuration.faceEntryConfigured && door.name == configuration.face.door && door.methods.contains(.face)
+                    ? configuration.face.liveness.policy : nil
             )
         }
         return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
@@ -522,7 +528,8 @@ struct DenialKey: Sendable, Hashable {
 
     /// Denials that an outsider can repeat at will (unknown cards, wrong or malformed PINs, strangers'
     /// faces, a locked keypad); a resident's own denials (expired, method disabled) are always recorded.
-    static let collapsible: Set<DecisionReason> = [.unknownCard, .unknownPin, .noMatch, .lockedOut, .pinTooShort, .pinTooLong]
+    static let collapsible: Set<DecisionReason> = [.unknownCard, .unknownPin, .noMatch, .lockedOut, .pinTooShort, .pinTooLong,
+                                                            .livenessFailed]
 }
 
 extension DecisionReason {
