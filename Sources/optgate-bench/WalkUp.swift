@@ -7,9 +7,9 @@ import GateServices
 /// → decision, which energises the relay) at a fixed replay rate, for the old fixed 3-of-5 rule and the adaptive
 /// rule under each liveness policy, in the same run on the same walk-ups.
 ///
-/// The walk-ups are the bona fide presentations of the liveness evaluation (different photos, i.e. head poses, of
-/// one person, placed at 640×480, with infrared frames derived from the grey image), JPEG-encoded like camera
-/// frames. Time is the replay's: frame k is due at k / fps; the pipeline takes the newest due frame, and each
+/// The walk-ups are the bona fide presentations of the liveness evaluation (two photos with different head poses
+/// of one person, the turn within the first 6 frames, placed at 640×480, with infrared frames derived from the
+/// grey image), JPEG-encoded like camera frames. Time is the replay's: frame k is due at k / fps; the pipeline takes the newest due frame, and each
 /// frame's real processing time (decode, detect, quality, embed, match, the infrared check) moves the clock on.
 func walkUp(_ arguments: [String]) throws {
     guard let photos = arguments.first else { throw Failure("usage: optgate-bench walkup PHOTOS_DIR [--walkups N] [--fps F]") }
@@ -42,6 +42,8 @@ func walkUp(_ arguments: [String]) throws {
     (evaluation.width, evaluation.height, evaluation.frames) = (640, 480, 30)
     evaluation.attacksPerPhoto = 0
     evaluation.bonaFidePerPerson = walkups
+    evaluation.stillPerPerson = 0
+    evaluation.turnWithin = 6  // the head turns within the first 0.4 s at 15 fps
     let presentations = evaluation.presentations(from: usable).filter { !$0.attack }
     guard !presentations.isEmpty else { throw Failure("no person with two or more usable photos in \(photos)") }
     let encoded = try presentations.map { p in

@@ -15,7 +15,8 @@ extension FaceCommand {
         @Option(help: "Directory of JPEG photos; the person is the file name up to the first digit or _ (default: $OPTGATE_TESTDATA_DIR).")
         var photos: String?
         @Option(help: "Attack walk-ups per photo.") var attacks = 8
-        @Option(help: "Bona fide walk-ups per person with two or more photos.") var bonaFide = 30
+        @Option(help: "Bona fide walk-ups per person with two or more photos (two head poses).") var bonaFide = 30
+        @Option(help: "Walk-ups per person of two photos with one pose (a head held still), reported apart.") var still = 10
         @Option(help: "Frames per walk-up.") var frames = 5
         @Flag(help: "Print one line per presentation too.") var verbose = false
 
@@ -42,10 +43,23 @@ extension FaceCommand {
             var evaluation = LivenessEvaluation()
             evaluation.attacksPerPhoto = attacks
             evaluation.bonaFidePerPerson = bonaFide
+            evaluation.stillPerPerson = still
             evaluation.frames = frames
             let people = Dictionary(grouping: usable, by: \.person)
             print(Output.safe("photos: \(usable.count) usable of \(names.count); people with several photos (bona fide poses): "
                               + people.filter { $0.value.count >= 2 }.map { "\($0.key) (\($0.value.count))" }.sorted().joined(separator: ", ")))
+            // How far apart the poses are: the nose residual between each two photos of one person.
+            for (person, own) in people.sorted(by: { $0.key < $1.key }) where own.count >= 2 {
+                var pairs: [String] = []
+                for i in own.indices {
+                    for j in own.indices where j > i {
+                        let r = PlanarGeometryCue.residual(from: FivePoints(own[i].face), to: FivePoints(own[j].face)) ?? 0
+                        pairs.append(String(format: "%.3f", r))
+                    }
+                }
+                let yaws = own.map { String(format: "%.0f°", $0.face.yawDegrees) }.joined(separator: ", ")
+                print(Output.safe("poses of \(person): yaw \(yaws); nose residual between each two photos: \(pairs.joined(separator: ", "))"))
+            }
             let liveness = engine.configuration.liveness
             let geometry = PlanarGeometryCue(liveResidual: liveness.geometryResidual)
             var outcomes: [LivenessEvaluation.Outcome] = []

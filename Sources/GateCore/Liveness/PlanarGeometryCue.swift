@@ -91,6 +91,8 @@ public struct Homography: Sendable, Hashable {
 /// For every pair of frames of one walk-up, the homography of the four planar points is fitted exactly and
 /// the nose of the earlier frame is carried through it; the residual (in eye distances of the later frame)
 /// is what the flat-picture hypothesis cannot explain. A turn of about 8–10° gives a residual near 0.08.
+/// An exact four-point fit passes the detector's landmark jitter on to the prediction, so one pair of frames
+/// can show a residual by chance: the cue says `live` only when `agreeingPairs` pairs (default 3) do.
 ///
 /// Limits (docs/face.md): a *video* of the resident, or a photo bent around a cylinder and turned, moves
 /// the nose out of the plane as a head does and defeats it; a resident who holds perfectly still is
@@ -98,13 +100,16 @@ public struct Homography: Sendable, Hashable {
 public struct PlanarGeometryCue: Sendable, Hashable {
     /// A nose residual at least this large (in eye distances) between two frames says "not flat".
     public var liveResidual: Double
+    /// Pairs of frames that must each show at least `liveResidual`.
+    public var agreeingPairs: Int
     /// Frames needed before the cue may say `attack`.
     public var minimumFrames: Int
     /// Landmark sets kept per walk-up (the oldest are dropped).
     public var maximumFrames: Int
 
-    public init(liveResidual: Double = 0.08, minimumFrames: Int = 3, maximumFrames: Int = 8) {
+    public init(liveResidual: Double = 0.08, agreeingPairs: Int = 3, minimumFrames: Int = 4, maximumFrames: Int = 8) {
         self.liveResidual = liveResidual
+        self.agreeingPairs = agreeingPairs
         self.minimumFrames = minimumFrames
         self.maximumFrames = maximumFrames
     }
@@ -117,22 +122,31 @@ public struct PlanarGeometryCue: Sendable, Hashable {
         return (d * d).sum().squareRoot() / later.interOcular
     }
 
-    /// The largest residual over every pair of the frames.
-    public static func largestResidual(_ frames: [FivePoints]) -> Double {
-        var largest = 0.0
+    /// The residuals of every pair of the frames, largest first.
+    public static func residuals(_ frames: [FivePoints]) -> [Double] {
+        var all: [Double] = []
         for i in frames.indices {
             for j in frames.indices where j > i {
-                if let r = residual(from: frames[i], to: frames[j]) { largest = max(largest, r) }
+                if let r = residual(from: frames[i], to: frames[j]) { all.append(r) }
             }
         }
-        return largest
+        return all.sorted(by: >)
     }
 
-    /// - Returns: `live` once some pair of frames departs from one plane by `liveResidual`; `attack` when at
-    ///   least `minimumFrames` frames all fit one plane; `undecided` before that.
+    /// The largest residual over every pair of the frames.
+    public static func largestResidual(_ frames: [FivePoints]) -> Double { residuals(frames).first ?? 0 }
+
+    /// The residual that `agreeingPairs` pairs reach: what the verdict compares with `liveResidual`.
+    public func agreedResidual(_ frames: [FivePoints]) -> Double {
+        let all = Self.residuals(frames)
+        return all.count >= agreeingPairs ? all[agreeingPairs - 1] : 0
+    }
+
+    /// - Returns: `live` once `agreeingPairs` pairs of frames depart from one plane by `liveResidual`; `attack`
+    ///   when at least `minimumFrames` frames do not; `undecided` before that.
     public func verdict(_ frames: [FivePoints]) -> LivenessVerdict {
         guard frames.count >= 2 else { return .undecided }
-        if Self.largestResidual(frames) >= liveResidual { return .live }
+        if agreedResidual(frames) >= liveResidual { return .live }
         return frames.count >= minimumFrames ? .attack : .undecided
     }
 }
