@@ -131,6 +131,19 @@ func projectedFace(yaw: Double, pitch: Double = 0, distance: Double = 8, noseDep
         #expect(adaptive.observe("a", distance: 0.44, liveness: .live, at: .at(0.2)) == .matched(residentID: "a"))
     }
 
+    @Test func aStrangersFullWindowIsDecidedBeforeAStrongFrameOfTheResidentWhoFollows() {
+        var adaptive = aggregator(strong: 0.35)
+        for step in 0..<4 { #expect(adaptive.observe(nil, distance: 0.8, liveness: .live, at: .at(Double(step) * 0.1)) == .pending) }
+        #expect(adaptive.observe("a", distance: 0.2, liveness: .live, at: .at(0.4)) == .noMatch, "the stranger's presence is recorded")
+        #expect(adaptive.observe("a", distance: 0.2, liveness: .live, at: .at(0.5)) == .matched(residentID: "a"), "then the resident, one frame later")
+        var mixed = aggregator(strong: 0.35)
+        #expect(mixed.observe(nil, distance: 0.8, liveness: .live, at: .at(0)) == .pending)
+        #expect(mixed.observe("a", distance: 0.2, liveness: .live, at: .at(0.1)) == .pending,
+                "after a face that matched nobody, one strong frame is not enough: the fixed rule applies")
+        #expect(mixed.observe("a", distance: 0.2, liveness: .live, at: .at(0.2)) == .pending)
+        #expect(mixed.observe("a", distance: 0.2, liveness: .live, at: .at(0.3)) == .matched(residentID: "a"))
+    }
+
     @Test func noMatchWithoutLivenessAndLivenessFailedAfterThePatience() {
         var adaptive = aggregator(strong: 0.35)
         var verdicts: [MatchVerdict] = []

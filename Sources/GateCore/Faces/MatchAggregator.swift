@@ -13,8 +13,8 @@ public struct MatchRules: Sendable, Hashable {
     /// After a decision, the same face is not decided again for this long (no repeated events while
     /// someone stands in front of the camera).
     public var cooldown: Duration
-    /// Adaptive agreement: a frame this close (or closer) counts as enough on its own, when liveness holds;
-    /// `nil` keeps the fixed N-of-M rule. Borderline distances (between this and `threshold`) still need
+    /// Adaptive agreement: a frame this close (or closer) counts as enough on its own, when liveness holds and
+    /// every face frame in the window agreed; `nil` keeps the fixed N-of-M rule. Borderline distances (between this and `threshold`) still need
     /// `requiredAgreeing` frames.
     public var strongDistance: Float?
     /// Face frames that may match while liveness has not held before the walk-up is refused as
@@ -88,6 +88,14 @@ public struct MatchAggregator<Instant: InstantProtocol & Sendable>: Sendable whe
         recent.append((now, residentID, distance))
         if recent.count > rules.windowFrames { recent.removeFirst(recent.count - rules.windowFrames) }
 
+        // A full window of mostly faces that matched nobody is a stranger's presence, decided before a strong
+        // single frame may decide (with the fixed rule the two cannot both hold); a resident who follows is
+        // matched on the next frame.
+        let misses = recent.filter { $0.residentID == nil }.count
+        if recent.count >= rules.windowFrames, misses > rules.windowFrames - rules.requiredAgreeing {
+            decide(nil, at: now)
+            return .noMatch
+        }
         var votes: [String: (count: Int, best: Float)] = [:]
         for frame in recent {
             if let id = frame.residentID {
@@ -96,7 +104,10 @@ public struct MatchAggregator<Instant: InstantProtocol & Sendable>: Sendable whe
             }
         }
         if let (winner, vote) = votes.max(by: { $0.value.count < $1.value.count }) {
-            let strong = rules.strongDistance.map { vote.best <= $0 } ?? false
+            // One strong frame decides only in a window where every face frame agreed: after a stranger's or
+            // another resident's frames, the fixed rule applies, as before.
+            let unanimous = vote.count == recent.count
+            let strong = unanimous && (rules.strongDistance.map { vote.best <= $0 } ?? false)
             if vote.count >= rules.requiredAgreeing || strong {
                 if liveness == .live {
                     decide(winner, at: now)
@@ -109,11 +120,6 @@ public struct MatchAggregator<Instant: InstantProtocol & Sendable>: Sendable whe
                 }
                 return .pending
             }
-        }
-        let misses = recent.filter { $0.residentID == nil }.count
-        if recent.count >= rules.windowFrames, misses > rules.windowFrames - rules.requiredAgreeing {
-            decide(nil, at: now)
-            return .noMatch
         }
         return .pending
     }
