@@ -83,11 +83,16 @@ public struct FaceConfiguration: Sendable, Hashable {
     var replayLoop = true
     /// `source.camera` (object): a V4L2 camera instead of a replay (docs/hardware.md).
     public var camera: CameraConfiguration?
+    /// `liveness`, `noLivenessAcknowledged`, `infrared`, `strongDistance`, … (LivenessConfiguration.swift).
+    public var liveness: LivenessConfiguration
 
     public func matchRules(defaultThreshold: Float) -> MatchRules {
-        MatchRules(threshold: threshold.map(Float.init) ?? defaultThreshold, margin: Float(margin),
-                   requiredAgreeing: requiredFrames, windowFrames: windowFrames,
-                   window: .milliseconds(Int64(windowSeconds * 1000)), cooldown: .milliseconds(Int64(cooldownSeconds * 1000)))
+        let threshold = threshold.map(Float.init) ?? defaultThreshold
+        let strong = liveness.strongDistance.map(Float.init) ?? threshold * 0.7
+        return MatchRules(threshold: threshold, margin: Float(margin),
+                          requiredAgreeing: requiredFrames, windowFrames: windowFrames,
+                          window: .milliseconds(Int64(windowSeconds * 1000)), cooldown: .milliseconds(Int64(cooldownSeconds * 1000)),
+                          strongDistance: strong > 0 ? strong : nil, livenessPatience: liveness.livenessFrames)
     }
 
     init(_ object: inout ConfigObject, doors: [DaemonConfiguration.Door]) throws(ConfigurationError) {
@@ -167,12 +172,13 @@ public struct FaceConfiguration: Sendable, Hashable {
             }
         }
         try source.finish()
+        liveness = try LivenessConfiguration(&object)
         try object.finish()
     }
 
     public static func == (lhs: FaceConfiguration, rhs: FaceConfiguration) -> Bool {
         lhs.door == rhs.door && lhs.embedder == rhs.embedder && lhs.replayPath == rhs.replayPath && lhs.threshold == rhs.threshold
-            && lhs.camera == rhs.camera
+            && lhs.camera == rhs.camera && lhs.liveness == rhs.liveness
     }
 
     public func hash(into hasher: inout Hasher) {

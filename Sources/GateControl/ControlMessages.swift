@@ -197,9 +197,12 @@ public struct DoorStatus: Codable, Sendable {
     public var alarms: [DoorAlarm]
     public var methods: [AccessMethod]
     public var keypadLockedOut: Bool
+    /// The camera door's liveness policy (`ir`, `ir+geometry`, `geometry`, `none`); `nil` where no camera serves face.
+    public var liveness: LivenessPolicy?
 
     public init(name: String, lock: Lock, relayEnergized: Bool, contact: Contact, fireAlarm: Bool, alarms: [DoorAlarm],
-                methods: [AccessMethod], keypadLockedOut: Bool) {
+                methods: [AccessMethod], keypadLockedOut: Bool, liveness: LivenessPolicy? = nil) {
+        self.liveness = liveness
         self.name = name
         self.lock = lock
         self.relayEnergized = relayEnergized

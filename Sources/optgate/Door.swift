@@ -62,7 +62,7 @@ struct Status: ParsableCommand {
         print("face entry: \(Output.safe(face.state.rawValue))\(face.embedder.map { ", \($0), \(face.templates) template(s)" } ?? "")\(face.needingReenrolment > 0 ? ", \(face.needingReenrolment) need re-enrolment" : ""); frames \(face.framesProcessed), skipped \(face.framesSkipped), decisions \(face.decisions)\(face.state == .degraded ? "; the last \(face.skippedInARow) frames were all skipped (\(Output.safe(face.lastSkipReason ?? "unknown")))" : "")")
         for door in status.doors {
             let alarms = door.alarms.isEmpty ? "none" : door.alarms.map(\.rawValue).joined(separator: ",")
-            print("door \(Output.safe(door.name)): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")")
+            print("door \(Output.safe(door.name)): \(door.lock), relay \(door.relayEnergized ? "energised" : "off"), contact \(door.contact), alarms \(alarms), methods \(door.methods.map(\.rawValue).joined(separator: ","))\(door.keypadLockedOut ? ", keypad locked out" : "")\(door.liveness.map { "; face liveness \($0.summary)" } ?? "")")
         }
         for service in status.services ?? [] where service.state != "running" || service.restarts > 0 {
             let retry = service.nextAttempt.map { ", next attempt \(Output.time($0))" } ?? ""
@@ -97,6 +97,9 @@ struct ConfigCommand: ParsableCommand {
             }
             let report = GuessingBudgetReport(configuration: configuration, stateDirectory: global.stateDirectory, assumedHolders: residents)
             for line in report.lines { print(line) }
+            if configuration.doors.contains(where: { $0.name == configuration.face.door && $0.methods.contains(.face) }) {
+                print(Output.safe(configuration.face.liveness.summary(door: configuration.face.door)))
+            }
         }
     }
 }

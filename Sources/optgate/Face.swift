@@ -61,7 +61,7 @@ struct FaceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "face",
         abstract: "Enrol and delete face templates (with consent only); compare photos for diagnostics.",
-        subcommands: [Enroll.self, Delete.self, Compare.self, Score.self]
+        subcommands: [Enroll.self, Delete.self, Compare.self, Score.self, LivenessScore.self]
     )
 
     struct Enroll: ParsableCommand {

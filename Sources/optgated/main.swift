@@ -209,11 +209,7 @@ struct Optgated: AsyncParsableCommand {
 
     /// The configured camera or replay clip (`face.source`).
     func cameraSource(_ face: FaceConfiguration, logger: Logger) -> @Sendable () throws -> any FrameSource {
-        { [face] in
-            if let camera = face.camera { return V4L2FrameSource(configuration: camera, logger: logger) }
-            guard let replay = face.replay else { throw FrameSourceError("no frame source is configured") }
-            return try ReplayFrameSource(path: replay.path, framesPerSecond: replay.fps, loop: replay.loop)
-        }
+        { [face] in try face.makeFrameSource(logger: logger) }
     }
 
     /// The camera as a QR reader only, for a `visitorQR` door (`face.door`) without face entry.

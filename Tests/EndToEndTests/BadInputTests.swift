@@ -97,7 +97,7 @@ import Testing
     func replayConfig(_ replay: String, fps: Int, loop: Bool) -> String {
         """
         {"doors": [{"name": "main", "methods": ["face", "card", "pin"]}],
-         "face": {"modelsDirectory": "\(FaceTests.models)", "source": {"replay": "\(replay)", "fps": \(fps), "loop": \(loop)}}}
+         "face": {"modelsDirectory": "\(FaceTests.models)", "liveness": "none", "noLivenessAcknowledged": true, "source": {"replay": "\(replay)", "fps": \(fps), "loop": \(loop)}}}
         """
     }
 

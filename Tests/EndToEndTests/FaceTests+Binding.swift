@@ -12,7 +12,7 @@ extension FaceTests {
                        enrolmentWindow: Double = 60) -> String {
         """
         {"doors": [{"name": "main", "methods": ["face", "card", "pin"]}, {"name": "side", "methods": ["face", "card", "pin"]}],
-         "face": {"door": "\(cameraDoor)", "modelsDirectory": "\(Self.models)", "cooldownSeconds": \(cooldown),
+         "face": {"door": "\(cameraDoor)", "modelsDirectory": "\(Self.models)", "cooldownSeconds": \(cooldown), "liveness": "none", "noLivenessAcknowledged": true,
                   "enrolmentWindowSeconds": \(enrolmentWindow),
                   "source": {"replay": "\(replay)", "fps": \(fps), "loop": true}}}
         """

@@ -33,7 +33,8 @@ import Testing
         try #"{"doors": [{"name": "main", "methods": ["face", "card"]}, {"name": "garage", "methods": ["card"]}]}"#
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(Gate.execute(Binaries.cli, ["config", "check", path]).stdout == "ok: 2 door(s): main, garage\n")
+        #expect(Gate.execute(Binaries.cli, ["config", "check", path]).stdout == "ok: 2 door(s): main, garage\n"
+                + "face liveness at door main: geometry (head shape across frames; a video of the resident defeats it)\n")
     }
 
     @Test func garbageOnTheControlSocketIsAnsweredAndTheDaemonKeepsServing() throws {

@@ -60,6 +60,9 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case notYetValid
     /// The door is locked down by a manager: credentials and remote opens are refused (fire still releases).
     case lockedDown
+    /// A face matched, but the door's liveness policy (`face.liveness`: infrared camera, head geometry across
+    /// frames) did not hold: a photo, a screen or a print. Recorded without the resident.
+    case livenessFailed
 }
 
 /// A decision about one credential presented at one door.

@@ -16,12 +16,15 @@ public enum DoorInput: Sendable, Hashable {
     case lockdown(door: String?, active: Bool)
     /// The text of a QR code the door's camera read, to be checked as a visitor pass (docs/visitors.md).
     case visitorQR(door: String, payload: String)
+    /// The recogniser refused a face before any resident was decided (`livenessFailed`: the door's liveness
+    /// policy did not hold). Recorded without the resident, like a stranger.
+    case faceRefused(door: String, reason: DecisionReason)
 
     /// The door the input is about; `nil` for inputs that reach every door.
     public var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _), .faceRefused(let door, _):
             door
         case .fire(let door, _), .lockdown(let door, _):
             door

@@ -190,6 +190,11 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
             let denied = AccessDecision(result: .denied, reason: .noMatch)
             record(denied, method: .face, door: name, now: now, wall: wall, into: &effects)
             decision = denied
+        case .faceRefused(_, let reason):
+            // Refused before any resident was decided (liveness): recorded like a stranger.
+            let denied = AccessDecision(result: .denied, reason: reason)
+            record(denied, method: .face, door: name, now: now, wall: wall, into: &effects)
+            decision = denied
         case .face(_, let residentID?):
             if let refused = refusedByDoor(name, method: .face, wall: wall, into: &effects) {
                 decision = refused
@@ -661,7 +666,9 @@ public struct DenialKey: Sendable, Hashable {
 
     /// Denials that an outsider can repeat at will (unknown cards, wrong or malformed PINs, strangers'
     /// faces, a locked keypad); a resident's own denials (expired, method disabled) are always recorded.
-    public static let collapsible: Set<DecisionReason> = [.unknownCard, .unknownPin, .noMatch, .lockedOut, .pinTooShort, .pinTooLong]
+    public static let collapsible: Set<DecisionReason> = [
+        .unknownCard, .unknownPin, .noMatch, .lockedOut, .pinTooShort, .pinTooLong, .livenessFailed,
+    ]
 }
 
 extension DecisionReason {

@@ -18,11 +18,14 @@ public enum GateInput: Sendable {
     case lockdown(door: String?, active: Bool)
     /// The text of a QR code the door's camera read (or `optgate simulate qr`), to be checked as a visitor pass.
     case visitorQR(door: String, payload: String)
+    /// The recogniser refused a face before any resident was decided (`livenessFailed`: the door's liveness
+    /// policy did not hold). Recorded without the resident, like a stranger.
+    case faceRefused(door: String, reason: DecisionReason)
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _), .faceRefused(let door, _):
             door
         case .fire(let door, _), .lockdown(let door, _):
             door
@@ -42,6 +45,7 @@ public enum GateInput: Sendable {
         case .face(let door, let residentID): .face(door: door, residentID: residentID)
         case .lockdown(let door, let active): .lockdown(door: door, active: active)
         case .visitorQR(let door, let payload): .visitorQR(door: door, payload: payload)
+        case .faceRefused(let door, let reason): .faceRefused(door: door, reason: reason)
         }
     }
 }

@@ -398,7 +398,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 contact: unit.lock.isOpen ? .open : .closed, fireAlarm: unit.lock.lock == .fireReleased,
                 alarms: unit.lock.activeAlarms.sorted { $0.rawValue < $1.rawValue },
                 methods: door.methods.sorted { $0.rawValue < $1.rawValue },
-                keypadLockedOut: lockedScopes.contains { $0.door == door.name }
+                keypadLockedOut: lockedScopes.contains { $0.door == door.name },
+                liveness: configuration.faceEntryConfigured && door.name == configuration.face.door && door.methods.contains(.face)
+                    ? configuration.face.liveness.policy : nil
             )
         }
         return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,

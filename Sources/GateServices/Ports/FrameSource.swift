@@ -30,6 +30,8 @@ public final class ReplayFrameSource: FrameSource {
     private let clock = ContinuousClock()
     private var start: ContinuousClock.Instant?
     private var lastIndex = -1
+    /// The index of the frame `nextFrame` returned last (before the loop's modulo).
+    var currentIndex: Int { max(0, lastIndex) }
 
     /// - Parameters:
     ///   - path: a directory of `*.jpg`/`*.jpeg` files, or a single `.mjpeg`/`.mjpg`/`.jpg` file.

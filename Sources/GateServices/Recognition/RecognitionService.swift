@@ -273,6 +273,7 @@ where C.Duration == Duration, C.Instant: Sendable {
         var lastIndexCheck = clock.now.advanced(by: .seconds(-1))
         var enrolmentIndex: (number: Int, index: FaceIndex)?
         var qrScanner = qrReader.map { VisitorQRScanner(reader: $0, door: door) }
+        var liveness = WalkUpLiveness(engine.configuration.liveness, window: engine.matchRules.window)
         status.value.state = .on
         status.value.embedder = engine.descriptor.id
         logger.info("face recognition on", metadata: ["face.embedder": "\(engine.descriptor.id)", "door.id": "\(door)",
@@ -300,6 +301,8 @@ where C.Duration == Duration, C.Instant: Sendable {
                 continue
             }
             let now = clock.now
+            // The infrared frame taken with this one (face.infrared), decoded only if a face needs it.
+            let infraredFrame = liveness.policy.needsInfrared ? (try? (source as? any InfraredPairedSource)?.infraredFrame()) ?? nil : nil
             guard let image = decode(frame, decoder: decoder) else { continue }
             // Visitor passes (docs/visitors.md): a frame showing a QR code is read for the code only, no face analysis.
             if let scan = qrScanner?.scan(image, at: now, logger: logger), scan.held {
@@ -307,7 +310,10 @@ where C.Duration == Duration, C.Instant: Sendable {
                 continue
             }
             if captureFrame(image, others: &enrolmentIndex, at: now) { continue }
-            guard let verdict = analyse(image, index: index, aggregator: &aggregator, at: now) else { continue }
+            guard let verdict = analyse(image, index: index, aggregator: &aggregator, liveness: &liveness,
+                                        infrared: { infraredFrame.flatMap { self.decode($0, decoder: decoder) } }, at: now)
+            else { continue }
+            if verdict != .pending { liveness.reset() }
             switch verdict {
             case .pending:
                 break
@@ -317,6 +323,11 @@ where C.Duration == Duration, C.Instant: Sendable {
             case .noMatch:
                 status.value.decisions += 1
                 gate.submit(.face(door: door, residentID: nil))
+            case .livenessFailed:
+                status.value.decisions += 1
+                logger.notice("face refused: liveness did not hold", metadata: ["door.id": "\(door)",
+                                                                              "face.liveness": "\(liveness.policy.rawValue)"])
+                gate.submit(.faceRefused(door: door, reason: .livenessFailed))
             }
         }
         return nil
@@ -338,7 +349,7 @@ where C.Duration == Duration, C.Instant: Sendable {
 
     /// One frame through detection, embedding and matching. - Returns: `nil` when analysis failed.
     private func analyse(_ image: BGRImage, index: FaceIndex, aggregator: inout MatchAggregator<ContinuousClock.Instant>,
-                         at now: ContinuousClock.Instant) -> MatchVerdict? {
+                         liveness: inout WalkUpLiveness, infrared: () -> BGRImage?, at now: ContinuousClock.Instant) -> MatchVerdict? {
         status.value.framesProcessed += 1
         do {
             guard let face = try engine.usableFaces(in: image).faces.first else {
@@ -349,7 +360,10 @@ where C.Duration == Duration, C.Instant: Sendable {
             let probe = try engine.embed(face, in: image)
             status.value.facesAnalysed += 1
             analysed()
-            return aggregator.observe(aggregator.candidate(for: index.nearest(to: probe)), at: now)
+            let match = index.nearest(to: probe)
+            let candidate = aggregator.candidate(for: match)
+            let live = liveness.observe(face, candidate: candidate, infrared: infrared, detector: engine.detector, at: now)
+            return aggregator.observe(candidate, distance: match?.distance ?? .infinity, liveness: live, at: now)
         } catch {
             skipped(because: "\(error)")
             logger.warning("face analysis failed", metadata: ["error": "\(error)"])
