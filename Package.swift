@@ -67,11 +67,20 @@ let package = Package(
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .target(name: "CGPIOShim", dependencies: ["CGPIOD"]),
         .target(name: "GPIO", dependencies: ["CGPIOShim"], swiftSettings: upcoming),
+        // OSDP v2 control panel (docs/readers.md#osdp): pure framing, secure channel and link state; the
+        // serial line (termios) through a small C shim.
+        .target(
+            name: "OSDP",
+            dependencies: ["GateCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: upcoming
+        ),
+        .target(name: "CSerial"),
         .target(
             name: "GateServices",
             dependencies: [
                 "GateCore", "GateStore", "GateControl", "CGateShims", "SystemdNotify", "FaceVision",
-                "V4L2", "GPIO",
+                "V4L2", "GPIO", "OSDP", "CSerial",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -121,6 +130,7 @@ let package = Package(
             dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "OSDPTests", dependencies: ["OSDP", "GateCore"], swiftSettings: upcoming),
         .testTarget(name: "ReaderTests", dependencies: ["GateServices", "GateCore", "GateStore", "CEvdev"], swiftSettings: upcoming),
     ],
     cxxLanguageStandard: .cxx17

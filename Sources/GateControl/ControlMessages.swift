@@ -102,6 +102,8 @@ public struct DaemonStatus: Codable, Sendable {
     public var services: [ServiceHealth]?
     /// Whether the audit log is being written.
     public var storage: StorageHealth?
+    /// Configuration choices that weaken security, as sentences (e.g. an OSDP reader with `insecure: true`).
+    public var warnings: [String]?
 
     public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: [String: Int],
                 services: [ServiceHealth]? = nil, storage: StorageHealth? = nil) {

@@ -17,7 +17,7 @@ struct Optgate: ParsableCommand {
         subcommands: [
             Init.self, ResidentCommand.self, CardCommand.self, PinCommand.self, ConsentCommand.self,
             NoticeCommand.self, Events.self, AuditCommand.self, Export.self, DoorCommand.self, Status.self,
-            ConfigCommand.self, Simulate.self, FaceCommand.self,
+            ConfigCommand.self, Simulate.self, FaceCommand.self, ReaderCommand.self,
         ]
     )
 

@@ -58,6 +58,10 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case duress
     /// The resident's access has not started yet (`validFrom` is in the future), or a pass is not yet valid.
     case notYetValid
+    /// A supervised reader is offline (no valid reply within its timeout) or its link was refused.
+    case readerOffline
+    /// A reader's tamper switch, or a reader that tried to downgrade its security or holds a wrong key.
+    case readerTamper
 }
 
 /// A decision about one credential presented at one door.

@@ -9,6 +9,8 @@ public struct ReaderConfiguration: Sendable, Hashable {
         case wedge
         /// An NFC/contactless reader through pcscd.
         case pcsc
+        /// An OSDP v2 reader (cards and keypad) on an RS-485 line, secure channel required (docs/readers.md#osdp).
+        case osdp
     }
 
     /// `door` (string, required): a name from `doors`.
@@ -26,6 +28,8 @@ public struct ReaderConfiguration: Sendable, Hashable {
     /// `debounceMilliseconds` (integer, pcsc only, default 2000, 0–60000): the same card is not read
     /// again within this time.
     public var debounce: Duration
+    /// `address`, `baud`, `insecure`, `pollIntervalMilliseconds`, `offlineTimeoutMilliseconds` (osdp only).
+    public var osdp: OSDPReaderSettings = OSDPReaderSettings()
 
     static func parse(_ entry: inout ConfigObject, doors: [DaemonConfiguration.Door]) throws(ConfigurationError) -> ReaderConfiguration {
         let path = entry.path
@@ -41,7 +45,7 @@ public struct ReaderConfiguration: Sendable, Hashable {
         }
         let kind = try entry.choice("kind", default: Kind.pcsc)
         let method: AccessMethod = kind == .keypad ? .pin : .card
-        guard served.methods.contains(method) else {
+        guard served.methods.contains(method) || (kind == .osdp && served.methods.contains(.pin)) else {
             throw ConfigurationError(
                 key: "\(path).kind",
                 problem: "door \"\(door)\" does not accept \(method.rawValue), so a \(kind.rawValue) reader there could only deny"
@@ -55,16 +59,19 @@ public struct ReaderConfiguration: Sendable, Hashable {
             throw ConfigurationError(key: "\(path).\(key)", problem: "applies to \(allowed) readers only, not \(kind.rawValue)")
         }
         try refuse("device", for: [.pcsc], entry)
-        try refuse("reader", for: [.keypad, .wedge], entry)
-        try refuse("interKeyTimeoutMilliseconds", for: [.keypad, .pcsc], entry)
-        try refuse("format", for: [.keypad, .pcsc], entry)
-        try refuse("byteOrder", for: [.keypad, .pcsc], entry)
-        try refuse("debounceMilliseconds", for: [.keypad, .wedge], entry)
+        try refuse("reader", for: [.keypad, .wedge, .osdp], entry)
+        try refuse("interKeyTimeoutMilliseconds", for: [.keypad, .pcsc, .osdp], entry)
+        try refuse("format", for: [.keypad, .pcsc, .osdp], entry)
+        try refuse("byteOrder", for: [.keypad, .pcsc, .osdp], entry)
+        try refuse("debounceMilliseconds", for: [.keypad, .wedge, .osdp], entry)
+        for key in OSDPReaderSettings.keys { try refuse(key, for: [.keypad, .wedge, .pcsc], entry) }
+        let osdp = try OSDPReaderSettings.parse(&entry)
 
         let device = try entry.string("device", default: nil)
         if kind != .pcsc {
             guard let device else {
-                throw ConfigurationError(key: "\(path).device", problem: "a \(kind.rawValue) reader needs its evdev device, e.g. /dev/input/by-id/usb-…-event-kbd")
+                let example = kind == .osdp ? "its serial line, e.g. /dev/ttyUSB0" : "its evdev device, e.g. /dev/input/by-id/usb-…-event-kbd"
+                throw ConfigurationError(key: "\(path).device", problem: "a \(kind.rawValue) reader needs \(example)")
             }
             guard device.hasPrefix("/") else {
                 throw ConfigurationError(key: "\(path).device", problem: "\"\(device)\" is not an absolute path")
@@ -78,7 +85,7 @@ public struct ReaderConfiguration: Sendable, Hashable {
         return ReaderConfiguration(
             door: door, kind: kind, device: device, reader: reader,
             wedge: WedgeRules(format: format, byteOrder: byteOrder, interKeyTimeout: .milliseconds(interKey)),
-            debounce: .milliseconds(debounce)
+            debounce: .milliseconds(debounce), osdp: osdp
         )
     }
 
@@ -89,7 +96,9 @@ public struct ReaderConfiguration: Sendable, Hashable {
         for (index, var entry) in entries.enumerated() {
             let reader = try parse(&entry, doors: doors)
             try entry.finish()
+            // OSDP readers share a bus: one device, one address each.
             if let device = reader.device {
+                let device = reader.kind == .osdp ? "\(device)#\(reader.osdp.address)" : device
                 if let other = devices[device] {
                     throw ConfigurationError(key: "readers[\(index)].device", problem: "\(device) is already used by readers[\(other)]")
                 }

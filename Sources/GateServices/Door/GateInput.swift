@@ -14,11 +14,14 @@ public enum GateInput: Sendable {
     case remoteOpen(door: String, operator: String)
     /// The recogniser's verdict: N-of-M frames agreed on a resident, or a face matched nobody (`nil`).
     case face(door: String, residentID: String?)
+    /// A supervised reader's alarm (`readerOffline`, `readerTamper`) raised or cleared; `reader` names it
+    /// in the audit entry (e.g. `osdp /dev/ttyUSB0#1`), `problem` says why.
+    case readerAlarm(door: String, reader: String, alarm: DoorAlarm, active: Bool, problem: String = "")
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .readerAlarm(let door, _, _, _, _):
             door
         case .fire(let door, _):
             door

@@ -46,6 +46,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let storeQueue = DispatchQueue(label: "optgate.store")
     private let progress = Locked<UInt64>(0)
     private let credentialGrantObservers = Locked<[@Sendable (CredentialGrant) -> Void]>([])
+    private let decisionObservers = Locked<[@Sendable (String, AccessDecision) -> Void]>([])
+    /// Active reader alarms: door → reader → alarms (GateService+ReaderAlarms.swift).
+    let readerAlarms = Locked<[String: [String: Set<DoorAlarm>]]>([:])
     let health: HealthBoard
     private let journal: AuditJournal
     private let denials: Locked<DenialCollapser<DenialKey, C.Instant>>
@@ -102,6 +105,12 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     /// starts on the resident's own credential). It must return at once: it runs before the next input.
     public func observeCredentialGrants(_ observer: @escaping @Sendable (CredentialGrant) -> Void) {
         credentialGrantObservers.value.append(observer)
+    }
+
+    /// `observer(door, decision)` after every card, PIN or face decision (reader feedback: LED, buzzer).
+    /// It must return at once.
+    func observeDecisions(_ observer: @escaping @Sendable (String, AccessDecision) -> Void) {
+        decisionObservers.value.append(observer)
     }
 
     /// The newest heartbeat the decision loop has processed: the watchdog's evidence of progress.
@@ -222,6 +231,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 return
             }
             let decision = await apply(input, to: &doors[name]!)
+            if let decision, decision.result == .granted || decision.result == .denied {
+                for observer in decisionObservers.value { observer(name, decision) }
+            }
             let unit = doors[name]!
             let state = "door \(name): \(unit.machine.isUnlocked ? "released" : "locked"), \(unit.machine.isOpen ? "open" : "closed")"
                 + (unit.machine.activeAlarms.isEmpty ? "" : ", alarms \(unit.machine.activeAlarms.map(\.rawValue).sorted().joined(separator: ","))")
@@ -281,6 +293,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             await perform(unit.machine.fire(active: active, at: now), at: &unit)
         case .tamper:
             await perform(unit.machine.tamper(at: now), at: &unit)
+        case .readerAlarm(_, let reader, let alarm, let active, let problem):
+            await readerAlarm(alarm, reader: reader, active: active, problem: problem, door: door)
         }
         return nil
     }
@@ -411,6 +425,21 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         }
     }
 
+    /// Records a reader alarm raised or cleared, once per change, and keeps it for `status`.
+    private func readerAlarm(_ alarm: DoorAlarm, reader: String, active: Bool, problem: String, door: String) async {
+        let changed = readerAlarms.withLockedValue { all -> Bool in
+            var alarms = all[door, default: [:]][reader, default: []]
+            let changed = active ? alarms.insert(alarm).inserted : alarms.remove(alarm) != nil
+            all[door, default: [:]][reader] = alarms
+            return changed
+        }
+        guard changed else { return }
+        var detail = ["reader": reader, "alarm": alarm.rawValue]
+        if !problem.isEmpty { detail["problem"] = problem }
+        await log(AccessDecision(result: active ? .alarm : .cleared, reason: DecisionReason(alarm)), method: nil, door: door,
+                  category: .alarm, detail: detail)
+    }
+
     private func alarm(_ reason: DecisionReason, door: String, method: AccessMethod?) async {
         await log(AccessDecision(result: .alarm, reason: reason), method: method, door: door, category: .alarm)
     }
@@ -496,14 +525,18 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             return DoorStatus(
                 name: door.name, lock: lock, relayEnergized: unit.relay.isEnergized,
                 contact: unit.machine.isOpen ? "open" : "closed", fireAlarm: unit.machine.lock == .fireReleased,
-                alarms: unit.machine.activeAlarms.sorted { $0.rawValue < $1.rawValue },
+                alarms: unit.machine.activeAlarms.union(readerAlarms.value[door.name, default: [:]].values.flatMap { $0 })
+                    .sorted { $0.rawValue < $1.rawValue },
                 methods: door.methods.sorted { $0.rawValue < $1.rawValue },
                 keypadLockedOut: lockedScopes.contains { $0.door == door.name }
             )
         }
-        return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
-                            face: faceStatus.value,
-                            doors: doorStatus, counts: counts, services: health.serviceStates, storage: health.storage)
+        var status = DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
+                                  face: faceStatus.value,
+                                  doors: doorStatus, counts: counts, services: health.serviceStates, storage: health.storage)
+        let warnings = ReaderConfiguration.securityWarnings(configuration.readers)
+        status.warnings = warnings.isEmpty ? nil : warnings
+        return status
     }
 
     /// Runs blocking store work on the store queue, off the cooperative thread pool.
@@ -528,6 +561,8 @@ struct DenialKey: Sendable, Hashable {
 extension DecisionReason {
     init(_ alarm: DoorAlarm) {
         switch alarm {
+        case .readerOffline: self = .readerOffline
+        case .readerTamper: self = .readerTamper
         case .heldOpen: self = .heldOpen
         case .forcedOpen: self = .forcedOpen
         case .tamper: self = .tamper
