@@ -10,10 +10,12 @@ stdin, one per line:
   silent / answer               stop / resume answering (the line goes quiet: the CP sees no replies)
   garbage                       write noise, a truncated frame and a CRC-broken frame onto the line
   quit
-Usage: osdp_pd.py LINK ADDRESS [--key HEX | --install | --insecure]
+Usage: osdp_pd.py LINK ADDRESS [--key HEX [--downgrade] | --install]
   --key HEX     SCBK (16 bytes hex), secure channel enforced
+  --downgrade   a man in the middle: the PD's capabilities reply (sent before the secure channel, in
+                clear) is rewritten on the wire to claim no secure channel, CRC fixed up. (libosdp's PD
+                itself always claims the secure channel, so the downgrade is done where an attacker would.)
   --install     install mode: accepts SCBK-D so that `optgate reader pair` can set a key
-  --insecure    no key and no secure channel: what a downgraded or swapped reader looks like
 """
 import json
 import os
@@ -27,6 +29,33 @@ from osdp import (PeripheralDevice, PDInfo, PDCapabilities, Capability, LibFlag,
                   CardFormat)
 
 
+def crc16(data):
+    crc = 0x1D0F
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+
+
+def downgrade(packet):
+    """Rewrites an osdp_PDCAP reply to claim no secure channel (function 9 → compliance 0), CRC fixed."""
+    p = bytearray(packet)
+    start = 1 if p[:1] == b"\xff" else 0
+    if len(p) < start + 8 or p[start] != 0x53 or p[start + 4] & 0x0C != 0x04:
+        return packet  # not a plain CRC frame
+    code_at = start + 5
+    if p[code_at] != 0x46:
+        return packet
+    for at in range(code_at + 1, len(p) - 2, 3):
+        if p[at] == 9:
+            p[at + 1] = 0
+            p[at + 2] = 0
+    crc = crc16(p[start:-2])
+    p[-2], p[-1] = crc & 0xFF, crc >> 8
+    return bytes(p)
+
+
 def say(**fields):
     print(json.dumps(fields), flush=True)
 
@@ -36,6 +65,7 @@ class PtyChannel(Channel):
         super().__init__()
         self.fd = fd
         self.silent = False
+        self.downgrade = False
 
     def read(self, max_bytes):
         ready, _, _ = select.select([self.fd], [], [], 0)
@@ -51,7 +81,9 @@ class PtyChannel(Channel):
         if self.silent:
             return len(buf)
         try:
-            return os.write(self.fd, bytes(buf))
+            data = downgrade(bytes(buf)) if self.downgrade else bytes(buf)
+            os.write(self.fd, data)
+            return len(buf)
         except OSError:
             return 0
 
@@ -71,15 +103,15 @@ def main():
     caps = [(Capability.LEDControl, 1, 1), (Capability.AudibleControl, 1, 1),
             (Capability.CheckCharacter, 1, 0), (Capability.CardDataFormat, 1, 0)]
     flags, key = [], None
+    caps.append((Capability.CommunicationSecurity, 1, 1))
     if mode and mode[0] == "--key":
         key = bytes.fromhex(mode[1])
         flags = [LibFlag.EnforceSecure]
-        caps.append((Capability.CommunicationSecurity, 1, 1))
+        channel.downgrade = "--downgrade" in mode
     elif mode and mode[0] == "--install":
         flags = [LibFlag.InstallMode]
-        caps.append((Capability.CommunicationSecurity, 1, 1))
     else:
-        caps.append((Capability.CommunicationSecurity, 0, 0))
+        sys.exit("osdp_pd.py: say --key HEX or --install")
 
     def on_command(command):
         name = {v: k for k, v in vars(__import__("osdp").Command).items() if not k.startswith("_")}.get(command.get("command"))
