@@ -55,7 +55,8 @@ public struct ReaderConfiguration: Sendable, Hashable {
         /// Refuses `key` for the reader kinds in `kinds`.
         func refuse(_ key: String, for kinds: Set<Kind>, _ entry: ConfigObject) throws(ConfigurationError) {
             guard kinds.contains(kind), entry.has(key) else { return }
-            let allowed = Kind.allCases.filter { !kinds.contains($0) }.map(\.rawValue).joined(separator: " and ")
+            let names = Kind.allCases.filter { !kinds.contains($0) }.map(\.rawValue)
+            let allowed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + names.last! : names.joined()
             throw ConfigurationError(key: "\(path).\(key)", problem: "applies to \(allowed) readers only, not \(kind.rawValue)")
         }
         try refuse("device", for: [.pcsc], entry)
