@@ -157,7 +157,7 @@ def main():
             os.write(master, noise)
         elif words[0] == "quit":
             break
-        say(done=words[0])
+        say(done=words[0], at=time.time())
     pd.stop()
 
 

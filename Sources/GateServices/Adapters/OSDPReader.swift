@@ -41,6 +41,8 @@ public final class OSDPReader: Service, Sendable {
     let floodGuard: ReaderFloodGuard?
     let backoff: ReaderBackoff
     private let feedback = Locked<[UInt8: [OSDPCommand]]>([:])
+    /// Command → reply round trips of the last 4096 exchanges (logged when the line stops; scripts/bench).
+    private let roundTrips = Locked<[Duration]>([])
     private let thread: ServiceThread
 
     public init(device: String, members: [Member], backoff: ReaderBackoff = ReaderBackoff(), floodGuard: ReaderFloodGuard? = nil,
@@ -76,7 +78,16 @@ public final class OSDPReader: Service, Sendable {
 
     public func run() async throws {
         await thread.run { [self] stopping in loop(stopping) }
-        logger.info("OSDP line stopped")
+        let trips = roundTrips.value.sorted()
+        func milliseconds(_ fraction: Double) -> String {
+            guard !trips.isEmpty else { return "-" }
+            let trip = trips[min(trips.count - 1, Int(Double(trips.count) * fraction))]
+            return String(format: "%.2f", Double(trip.components.attoseconds) / 1e15 + Double(trip.components.seconds) * 1000)
+        }
+        logger.info("OSDP line stopped", metadata: [
+            "osdp.exchanges": "\(trips.count)", "osdp.rtt.p50.ms": "\(milliseconds(0.5))", "osdp.rtt.p95.ms": "\(milliseconds(0.95))",
+            "osdp.rtt.max.ms": "\(milliseconds(1))",
+        ])
     }
 
     private func loop(_ stopping: Locked<Bool>) {
@@ -143,6 +154,7 @@ public final class OSDPReader: Service, Sendable {
                 sent = true
                 frames.reset()
                 if let error = send(bytes) { return error }
+                var lastSend = clock.now
                 // Half duplex: this reader's reply (or its timeout and retries) before the next reader.
                 while link.isAwaitingReply, !stopping.value {
                     let count = gate_serial_read(fd, &buffer, Int32(buffer.count), 10)
@@ -153,6 +165,13 @@ public final class OSDPReader: Service, Sendable {
                             switch result {
                             case .success(let frame):
                                 handle(link.receive(frame, at: clock.now), member: member)
+                                if !link.isAwaitingReply {
+                                    let trip = lastSend.duration(to: clock.now)
+                                    roundTrips.withLockedValue { trips in
+                                        if trips.count >= 4096 { trips.removeFirst(1024) }
+                                        trips.append(trip)
+                                    }
+                                }
                             case .failure(let error):
                                 handle([.lineError(error.description)], member: member)
                             }
@@ -163,6 +182,7 @@ public final class OSDPReader: Service, Sendable {
                     if let resend {
                         frames.reset()
                         if let error = send(resend) { return error }
+                        lastSend = clock.now
                     }
                 }
             }
