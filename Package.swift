@@ -114,7 +114,7 @@ let package = Package(
         // against the real daemon. Each skips itself with a reason unless its device exists (the QEMU guest).
         .testTarget(
             name: "DeviceTests",
-            dependencies: ["V4L2", "GPIO", "GateServices", "FaceVision", "GateCore", "CEvdev", "optgated", "optgate",
+            dependencies: ["V4L2", "GPIO", "GateServices", "GateStore", "FaceVision", "GateCore", "CEvdev", "optgated", "optgate",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),

@@ -206,6 +206,9 @@ struct Optgated: AsyncParsableCommand {
                                          floodGuard: floodGuard, logger: logger, sink: sink))
             case .osdp:
                 return nil  // one service per line: OSDPReader.services
+            case .wiegand:
+                return (name, WiegandGPIOReader(door: reader.door, settings: reader.wiegand, floodGuard: floodGuard,
+                                                logger: logger, sink: sink))
             }
         }
     }

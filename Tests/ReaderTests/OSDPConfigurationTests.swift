@@ -73,3 +73,36 @@ import Testing
         #expect(OSDPCardData.key(UInt8(ascii: "A")) == nil)
     }
 }
+
+@Suite struct WiegandConfigurationTests {
+    func problem(_ json: String) -> String {
+        do {
+            _ = try DaemonConfiguration(json: Data(json.utf8))
+            return "accepted"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func wiegandReadersNeedAChipAndTwoLinesAndTakeTolerances() throws {
+        let configuration = try DaemonConfiguration(json: Data(#"""
+            {"readers": [{"door": "main", "kind": "wiegand", "chip": "gpiochip0", "d0": 17, "d1": 27,
+                          "frameGapMilliseconds": 40, "minimumBitIntervalMicroseconds": 60}]}
+            """#.utf8))
+        let wiegand = configuration.readers[0].wiegand
+        #expect(wiegand.chip == "gpiochip0" && wiegand.d0 == 17 && wiegand.d1 == 27)
+        #expect(wiegand.timing == WiegandTiming(frameGap: .milliseconds(40), minimumBitInterval: .microseconds(60)))
+        #expect(problem(#"{"readers": [{"door": "main", "kind": "wiegand", "d0": 1, "d1": 2}]}"#)
+            == #"configuration key readers[0].chip: a wiegand reader needs its GPIO chip, e.g. "gpiochip0""#)
+        #expect(problem(#"{"readers": [{"door": "main", "kind": "wiegand", "chip": "gpiochip0", "d0": 1}]}"#)
+            == "configuration key readers[0].d1: a wiegand reader needs the line offsets of D0 and D1")
+        #expect(problem(#"{"readers": [{"door": "main", "kind": "wiegand", "chip": "gpiochip0", "d0": 1, "d1": 1}]}"#)
+            == "configuration key readers[0].d1: D0 and D1 must be different lines")
+        #expect(problem(#"{"readers": [{"door": "main", "kind": "wiegand", "chip": "c", "d0": 1, "d1": 2, "frameGapMilliseconds": 1}]}"#)
+            == "configuration key readers[0].frameGapMilliseconds: 1 is out of range 5–100")
+        #expect(problem(#"{"readers": [{"door": "main", "kind": "wiegand", "chip": "c", "d0": 1, "d1": 2, "device": "/dev/x"}]}"#)
+            == "configuration key readers[0].device: applies to keypad, wedge and osdp readers only, not wiegand")
+        #expect(problem(#"{"readers": [{"door": "main", "kind": "pcsc", "d0": 1}]}"#)
+            == "configuration key readers[0].d0: applies to wiegand readers only, not pcsc")
+    }
+}

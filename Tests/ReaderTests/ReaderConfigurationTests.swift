@@ -38,7 +38,7 @@ import Testing
         #expect(problem(#"{"readers": [{"door": "lobby", "kind": "pcsc"}]}"#)
             == #"configuration key readers[0].door: "lobby" is not a configured door (doors: "main")"#)
         #expect(problem(#"{"readers": [{"door": "main", "kind": "nfc"}]}"#)
-            == #"configuration key readers[0].kind: "nfc" is not one of: keypad, wedge, pcsc, osdp"#)
+            == #"configuration key readers[0].kind: "nfc" is not one of: keypad, wedge, pcsc, osdp, wiegand"#)
         #expect(problem(#"{"readers": [{"door": "main"}]}"#).hasPrefix("configuration key readers[0].kind: every reader needs a kind"))
         #expect(problem(#"{"readers": [{"door": "main", "kind": "wedge"}]}"#).hasPrefix("configuration key readers[0].device: a wedge reader needs"))
         #expect(problem(#"{"readers": [{"door": "main", "kind": "pcsc", "device": "/dev/input/event1"}]}"#)

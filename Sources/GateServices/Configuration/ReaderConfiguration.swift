@@ -11,6 +11,8 @@ public struct ReaderConfiguration: Sendable, Hashable {
         case pcsc
         /// An OSDP v2 reader (cards and keypad) on an RS-485 line, secure channel required (docs/readers.md#osdp).
         case osdp
+        /// A Wiegand card reader or keypad on two GPIO lines (docs/readers.md#wiegand).
+        case wiegand
     }
 
     /// `door` (string, required): a name from `doors`.
@@ -30,6 +32,8 @@ public struct ReaderConfiguration: Sendable, Hashable {
     public var debounce: Duration
     /// `address`, `baud`, `insecure`, `pollIntervalMilliseconds`, `offlineTimeoutMilliseconds` (osdp only).
     public var osdp: OSDPReaderSettings = OSDPReaderSettings()
+    /// `chip`, `d0`, `d1`, `frameGapMilliseconds`, `minimumBitIntervalMicroseconds` (wiegand only).
+    public var wiegand: WiegandReaderSettings = WiegandReaderSettings()
 
     static func parse(_ entry: inout ConfigObject, doors: [DaemonConfiguration.Door]) throws(ConfigurationError) -> ReaderConfiguration {
         let path = entry.path
@@ -45,7 +49,7 @@ public struct ReaderConfiguration: Sendable, Hashable {
         }
         let kind = try entry.choice("kind", default: Kind.pcsc)
         let method: AccessMethod = kind == .keypad ? .pin : .card
-        guard served.methods.contains(method) || (kind == .osdp && served.methods.contains(.pin)) else {
+        guard served.methods.contains(method) || ([.osdp, .wiegand].contains(kind) && served.methods.contains(.pin)) else {
             throw ConfigurationError(
                 key: "\(path).kind",
                 problem: "door \"\(door)\" does not accept \(method.rawValue), so a \(kind.rawValue) reader there could only deny"
@@ -59,17 +63,20 @@ public struct ReaderConfiguration: Sendable, Hashable {
             let allowed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + names.last! : names.joined()
             throw ConfigurationError(key: "\(path).\(key)", problem: "applies to \(allowed) readers only, not \(kind.rawValue)")
         }
-        try refuse("device", for: [.pcsc], entry)
-        try refuse("reader", for: [.keypad, .wedge, .osdp], entry)
-        try refuse("interKeyTimeoutMilliseconds", for: [.keypad, .pcsc, .osdp], entry)
-        try refuse("format", for: [.keypad, .pcsc, .osdp], entry)
-        try refuse("byteOrder", for: [.keypad, .pcsc, .osdp], entry)
-        try refuse("debounceMilliseconds", for: [.keypad, .wedge, .osdp], entry)
-        for key in OSDPReaderSettings.keys { try refuse(key, for: [.keypad, .wedge, .pcsc], entry) }
+        try refuse("device", for: [.pcsc, .wiegand], entry)
+        try refuse("reader", for: [.keypad, .wedge, .osdp, .wiegand], entry)
+        try refuse("interKeyTimeoutMilliseconds", for: [.keypad, .pcsc, .osdp, .wiegand], entry)
+        try refuse("format", for: [.keypad, .pcsc, .osdp, .wiegand], entry)
+        try refuse("byteOrder", for: [.keypad, .pcsc, .osdp, .wiegand], entry)
+        try refuse("debounceMilliseconds", for: [.keypad, .wedge, .osdp, .wiegand], entry)
+        for key in OSDPReaderSettings.keys { try refuse(key, for: [.keypad, .wedge, .pcsc, .wiegand], entry) }
+        for key in WiegandReaderSettings.keys { try refuse(key, for: [.keypad, .wedge, .pcsc, .osdp], entry) }
         let osdp = try OSDPReaderSettings.parse(&entry)
+        let wiegand = try WiegandReaderSettings.parse(&entry)
+        if kind == .wiegand { try wiegand.validate(path: path, entry: entry) }
 
         let device = try entry.string("device", default: nil)
-        if kind != .pcsc {
+        if kind != .pcsc && kind != .wiegand {
             guard let device else {
                 let example = kind == .osdp ? "its serial line, e.g. /dev/ttyUSB0" : "its evdev device, e.g. /dev/input/by-id/usb-…-event-kbd"
                 throw ConfigurationError(key: "\(path).device", problem: "a \(kind.rawValue) reader needs \(example)")
@@ -86,7 +93,7 @@ public struct ReaderConfiguration: Sendable, Hashable {
         return ReaderConfiguration(
             door: door, kind: kind, device: device, reader: reader,
             wedge: WedgeRules(format: format, byteOrder: byteOrder, interKeyTimeout: .milliseconds(interKey)),
-            debounce: .milliseconds(debounce), osdp: osdp
+            debounce: .milliseconds(debounce), osdp: osdp, wiegand: wiegand
         )
     }
 

@@ -1,0 +1,119 @@
+import Foundation
+import GateCore
+import GateServices
+import GateStore
+import Testing
+
+/// The Wiegand reader on real GPIO lines: gpio-sim lines 12 (D0) and 13 (D1) pulled by the test like a
+/// reader's open-collector outputs, read back through libgpiod edge events with kernel timestamps
+/// (TestSupport/vm/guest-tests.sh runs it on libgpiod 1.6 and 2.x). Skipped without gpio-sim.
+@Suite(.serialized) struct WiegandGPIOTests {
+    static let chip = DeviceTests.chip
+    static let sim = DeviceTests.sim
+    static let d0 = 12, d1 = 13  // 10 is WedgeReaderTests' relay
+
+    func pull(_ line: Int, up: Bool) throws {
+        try (up ? "pull-up" : "pull-down").write(toFile: "\(Self.sim!)/sim_gpio\(line)/pull", atomically: false, encoding: .utf8)
+    }
+
+    /// Sends `bits` as a reader does: a low pulse on D0 for 0, on D1 for 1, about 2 ms apart; then the gap.
+    func send(_ bits: [Bool]) throws {
+        for bit in bits {
+            let line = bit ? Self.d1 : Self.d0
+            try pull(line, up: false)
+            usleep(200)
+            try pull(line, up: true)
+            usleep(2000)
+        }
+        usleep(80_000)
+    }
+
+    static func bits(_ value: UInt64, count: Int) -> [Bool] { (0..<count).map { value >> UInt64(count - 1 - $0) & 1 == 1 } }
+
+    /// An H10301 frame: even parity over the first 12 data bits, odd over the last 12.
+    static func h10301(facility: UInt64, card: UInt64) -> [Bool] {
+        let data = bits(facility, count: 8) + bits(card, count: 16)
+        let even = data[0..<12].filter { $0 }.count % 2 == 1
+        let odd = data[12..<24].filter { $0 }.count % 2 == 0
+        return [even] + data + [odd]
+    }
+
+    /// A 34-bit frame: even parity over the first 16 data bits, odd over the last 16.
+    static func bits34(facility: UInt64, card: UInt64) -> [Bool] {
+        let data = bits(facility, count: 16) + bits(card, count: 16)
+        let even = data[0..<16].filter { $0 }.count % 2 == 1
+        let odd = data[16..<32].filter { $0 }.count % 2 == 0
+        return [even] + data + [odd]
+    }
+
+    /// An 8-bit keypad frame: complement nibble, then the key (10 = `*`, 11 = `#`).
+    static func key8(_ key: UInt64) -> [Bool] { bits((~key & 0xF) << 4 | key, count: 8) }
+
+    @Test(.enabled(if: chip != nil && sim != nil, "set GATE_GPIO_CHIP and GATE_SIM_SYSFS (gpio-sim) to run"))
+    func framesOnGPIOLinesBecomeCardsAndKeysAndBadFramesNothing() async throws {
+        try pull(Self.d0, up: true)
+        try pull(Self.d1, up: true)
+        let config = try DaemonConfiguration(json: Data("""
+            {"readers": [{"door": "main", "kind": "wiegand", "chip": "\(Self.chip!)", "d0": \(Self.d0), "d1": \(Self.d1)}]}
+            """.utf8))
+        let recorded = WiegandRecorded()
+        let log = RecordingLog()
+        let reader = WiegandGPIOReader(door: "main", settings: config.readers[0].wiegand, logger: log.logger) { recorded.append($0) }
+        let task = Task { try await reader.run() }
+        defer { task.cancel() }
+        #expect(await eventuallyLogged(log, "Wiegand reader lines requested"))
+        try await Task.sleep(for: .milliseconds(100))
+
+        try send(Self.h10301(facility: 18, card: 12345))
+        #expect(await recorded.eventually { $0.contains { $0.contains("0012003039") } }, "26-bit card → FFFFCCCCCC")
+        try send(Self.bits34(facility: 513, card: 4660))
+        #expect(await recorded.eventually { $0.contains { $0.contains("0201001234") } }, "34-bit card")
+        for key: UInt64 in [2, 4, 6, 8, 1, 3, 11] { try send(Self.key8(key)) }
+        #expect(await recorded.eventually { $0.suffix(7) == ["key 2", "key 4", "key 6", "key 8", "key 1", "key 3", "key #"] },
+                "an 8-bit keypad burst: one key per frame, in order")
+        var broken = Self.h10301(facility: 18, card: 12345)
+        broken[5].toggle()
+        let before = recorded.inputs.count
+        try send(broken)
+        try send(Array(Self.h10301(facility: 18, card: 12345).prefix(25)))
+        #expect(await eventuallyLogged(log, "Wiegand frame refused"))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(recorded.inputs.count == before, "a bad-parity or truncated frame is never a credential")
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    func eventuallyLogged(_ log: RecordingLog, _ message: String) async -> Bool {
+        for _ in 0..<100 {
+            if log.messages.contains(message) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+}
+
+/// Cards (full UID: this is a test) and keys as short strings.
+final class WiegandRecorded: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var inputs: [String] { lock.withLock { stored } }
+
+    func append(_ input: GateInput) {
+        let text = switch input {
+        case .card(_, let uid): "card \(uid.hex)"
+        case .key(_, .digit(let digit), _): "key \(digit)"
+        case .key(_, .submit, _): "key #"
+        case .key(_, .clear, _): "key *"
+        default: "other"
+        }
+        lock.withLock { stored.append(text) }
+    }
+
+    func eventually(_ condition: ([String]) -> Bool) async -> Bool {
+        for _ in 0..<100 {
+            if condition(inputs) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition(inputs)
+    }
+}
