@@ -83,6 +83,51 @@ import Testing
         _ = try? await task.value
     }
 
+    /// The real optgated with a GPIO door (relay on gpio-sim line 14) and a wiegand reader on lines 12/13:
+    /// an enrolled 26-bit card and a PIN from an 8-bit keypad burst open the door; an unknown 34-bit card
+    /// and a bad-parity frame do not.
+    @Test(.enabled(if: chip != nil && sim != nil, "set GATE_GPIO_CHIP and GATE_SIM_SYSFS (gpio-sim) to run"),
+          .timeLimit(.minutes(3)))
+    func theDaemonOpensTheGPIODoorForAnEnrolledWiegandCardAndPinOnly() throws {
+        try pull(Self.d0, up: true)
+        try pull(Self.d1, up: true)
+        let relay = GPIOSimLine(chip: Self.chip!, sysfs: Self.sim!, line: 14)
+        let daemon = try WedgeTestDaemon()
+        defer { daemon.stop() }
+        let resident = try daemon.addResident(card: "0012003039", pin: "246813")
+        try daemon.start(simulated: false, config: #"""
+            {"doors": [{"name": "main", "methods": ["card", "pin"], "relay": {"pulseSeconds": 2},
+                        "gpio": {"chip": "\#(Self.chip!)", "relayLine": 14}}],
+             "keypad": {"mode": "pin"},
+             "readers": [{"door": "main", "kind": "wiegand", "chip": "\#(Self.chip!)", "d0": \#(Self.d0), "d1": \#(Self.d1)}]}
+            """#)
+        try #require(daemon.waitForLog("Wiegand reader lines requested", seconds: 60), "the daemon requested the lines: \(daemon.log)")
+        usleep(300_000)
+        #expect(relay.value == "0", "the relay starts de-energised")
+
+        try send(Self.h10301(facility: 18, card: 12345))
+        #expect(relay.becomes("1", within: 30), "the enrolled 26-bit card energises the door relay")
+        #expect(daemon.eventually(seconds: 30) { $0.contains { $0.method == "card" && $0.result == "granted" && $0.resident == resident } })
+        #expect(relay.becomes("0", within: 30), "the pulse ends")
+
+        try send(Self.bits34(facility: 513, card: 4660))
+        #expect(daemon.eventually(seconds: 30) { $0.contains { $0.method == "card" && $0.reason == "unknownCard" } }, "an unknown 34-bit card is denied")
+        #expect(relay.value == "0")
+
+        var broken = Self.h10301(facility: 18, card: 12345)
+        broken[5].toggle()
+        try send(broken)
+        #expect(daemon.waitForLog("Wiegand frame refused", seconds: 30), "the bad-parity frame is a reader error")
+        usleep(500_000)
+        #expect(relay.value == "0", "a bad-parity frame opens nothing")
+        #expect(daemon.eventually(seconds: 5) { $0.filter { $0.method == "card" }.count == 2 }, "and is no card")
+
+        for key: UInt64 in [2, 4, 6, 8, 1, 3, 11] { try send(Self.key8(key)) }
+        #expect(relay.becomes("1", within: 60), "the PIN from the 8-bit keypad burst opens the door")
+        #expect(daemon.eventually(seconds: 30) { $0.contains { $0.method == "pin" && $0.result == "granted" && $0.resident == resident } })
+        #expect(!daemon.log.contains("0012003039"), "the full UID is never logged")
+    }
+
     func eventuallyLogged(_ log: RecordingLog, _ message: String) async -> Bool {
         for _ in 0..<100 {
             if log.messages.contains(message) { return true }
