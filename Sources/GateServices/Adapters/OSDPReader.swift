@@ -43,6 +43,8 @@ public final class OSDPReader: Service, Sendable {
     private let feedback = Locked<[UInt8: [OSDPCommand]]>([:])
     /// Command → reply round trips of the last 4096 exchanges (logged when the line stops; scripts/bench).
     private let roundTrips = Locked<[Duration]>([])
+    /// The refusal last logged per address: a refused reader is retried every few seconds, logged once per change.
+    private let refusals = Locked<[UInt8: OSDPRefusal]>([:])
     private let thread: ServiceThread
 
     public init(device: String, members: [Member], backoff: ReaderBackoff = ReaderBackoff(), floodGuard: ReaderFloodGuard? = nil,
@@ -203,6 +205,7 @@ public final class OSDPReader: Service, Sendable {
             switch event {
             case .online(let secure):
                 logger.info("OSDP reader online", metadata: metadata.merging(["reader.secure": "\(secure)"]) { $1 })
+                refusals.withLockedValue { $0[member.settings.address] = nil }
                 sink(.readerAlarm(door: door, reader: reader, alarm: .readerOffline, active: false))
                 sink(.readerAlarm(door: door, reader: reader, alarm: .readerTamper, active: false))
             case .offline:
@@ -210,7 +213,15 @@ public final class OSDPReader: Service, Sendable {
                 sink(.readerAlarm(door: door, reader: reader, alarm: .readerOffline, active: true,
                                   problem: "no valid reply within the offline timeout"))
             case .refused(let refusal):
-                logger.error("OSDP reader refused", metadata: metadata.merging(["error": "\(refusal)"]) { $1 })
+                let repeated = refusals.withLockedValue { last in
+                    defer { last[member.settings.address] = refusal }
+                    return last[member.settings.address] == refusal
+                }
+                if repeated {
+                    logger.debug("OSDP reader refused again", metadata: metadata.merging(["error": "\(refusal)"]) { $1 })
+                } else {
+                    logger.error("OSDP reader refused", metadata: metadata.merging(["error": "\(refusal)"]) { $1 })
+                }
                 sink(.readerAlarm(door: door, reader: reader, alarm: .readerTamper, active: true, problem: refusal.description))
             case .tamper(let active):
                 logger.warning(active ? "OSDP reader tamper" : "OSDP reader tamper cleared", metadata: metadata)
