@@ -57,7 +57,8 @@ public final class WiegandGPIOReader: Service, Sendable {
         var announced = false
         while !stopping.value {
             do {
-                let lines = try InputLines(chip: settings.chip, offsets: [settings.d0, settings.d1], consumer: "optgated wiegand")
+                let lines = try InputLines(chip: settings.chip, offsets: [settings.d0, settings.d1], consumer: "optgated wiegand",
+                                           fallingOnly: true)
                 logger.info("Wiegand reader lines requested", metadata: ["gpio.d0": "\(settings.d0)", "gpio.d1": "\(settings.d1)"])
                 announced = false
                 delay = backoff.initial
