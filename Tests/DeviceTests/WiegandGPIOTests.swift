@@ -71,14 +71,23 @@ import Testing
         #expect(await eventuallyLogged(log, "Wiegand reader lines requested"))
         try await Task.sleep(for: .milliseconds(100))
 
-        try send(Self.h10301(facility: 18, card: 12345))
-        #expect(await recorded.eventually { $0.contains { $0.contains("0012003039") } },
+        // A frame the VM split (the writer stalled longer than the frame gap) is refused, never misread; it is
+        // presented again, as a person would, up to three times.
+        func present(_ bits: [Bool], until check: @escaping ([String]) -> Bool) async throws -> Bool {
+            for _ in 0..<3 {
+                try send(bits)
+                if await recorded.eventually(seconds: 3, check) { return true }
+            }
+            return false
+        }
+        #expect(try await present(Self.h10301(facility: 18, card: 12345)) { $0.contains("card 0012003039") },
                 "26-bit card → FFFFCCCCCC; got \(recorded.inputs), log \(log.messages.suffix(5))")
-        try send(Self.bits34(facility: 513, card: 4660))
-        #expect(await recorded.eventually { $0.contains { $0.contains("0201001234") } }, "34-bit card")
-        for key: UInt64 in [2, 4, 6, 8, 1, 3, 11] { try send(Self.key8(key)) }
-        #expect(await recorded.eventually { $0.suffix(7) == ["key 2", "key 4", "key 6", "key 8", "key 1", "key 3", "key #"] },
-                "an 8-bit keypad burst: one key per frame, in order")
+        #expect(try await present(Self.bits34(facility: 513, card: 4660)) { $0.contains("card 0201001234") }, "34-bit card")
+        for (key, name) in [(UInt64(2), "key 2"), (4, "key 4"), (11, "key #")] {
+            #expect(try await present(Self.key8(key)) { $0.last == name }, "an 8-bit keypad frame: \(name)")
+        }
+        #expect(!recorded.inputs.contains { $0 != "card 0012003039" && $0 != "card 0201001234" && !$0.hasPrefix("key ") },
+                "nothing but the cards and keys sent: \(recorded.inputs)")
         var broken = Self.h10301(facility: 18, card: 12345)
         broken[5].toggle()
         let before = recorded.inputs.count
@@ -114,23 +123,31 @@ import Testing
         usleep(300_000)
         #expect(relay.value == "0", "the relay starts de-energised")
 
-        try send(Self.h10301(facility: 18, card: 12345))
-        let opened = relay.becomes("1", within: 30)
+        var opened = false
+        for _ in 0..<3 where !opened {  // a frame the VM split is refused; presented again
+            try send(Self.h10301(facility: 18, card: 12345))
+            opened = relay.becomes("1", within: 15)
+        }
         #expect(opened, "the enrolled 26-bit card energises the door relay: \(daemon.log.suffix(2500))")
         #expect(daemon.eventually(seconds: 30) { $0.contains { $0.method == "card" && $0.result == "granted" && $0.resident == resident } })
         #expect(relay.becomes("0", within: 30), "the pulse ends")
 
-        try send(Self.bits34(facility: 513, card: 4660))
-        #expect(daemon.eventually(seconds: 30) { $0.contains { $0.method == "card" && $0.reason == "unknownCard" } }, "an unknown 34-bit card is denied")
+        var denied = false
+        for _ in 0..<3 where !denied {
+            try send(Self.bits34(facility: 513, card: 4660))
+            denied = daemon.eventually(seconds: 15) { $0.contains { $0.method == "card" && $0.reason == "unknownCard" } }
+        }
+        #expect(denied, "an unknown 34-bit card is denied")
         #expect(relay.value == "0")
 
         var broken = Self.h10301(facility: 18, card: 12345)
         broken[5].toggle()
+        let cardsBefore = daemon.cardEvents
         try send(broken)
         #expect(daemon.waitForLog("Wiegand frame refused", seconds: 30), "the bad-parity frame is a reader error")
         usleep(500_000)
         #expect(relay.value == "0", "a bad-parity frame opens nothing")
-        #expect(daemon.eventually(seconds: 5) { $0.filter { $0.method == "card" }.count == 2 }, "and is no card")
+        #expect(daemon.cardEvents == cardsBefore, "and is no card")
 
         for key: UInt64 in [2, 4, 6, 8, 1, 3, 11] { try send(Self.key8(key)) }
         #expect(relay.becomes("1", within: 60), "the PIN from the 8-bit keypad burst opens the door")
@@ -164,11 +181,20 @@ final class WiegandRecorded: @unchecked Sendable {
         lock.withLock { stored.append(text) }
     }
 
-    func eventually(_ condition: ([String]) -> Bool) async -> Bool {
-        for _ in 0..<100 {
+    func eventually(seconds: Double = 5, _ condition: ([String]) -> Bool) async -> Bool {
+        for _ in 0..<Int(seconds * 20) {
             if condition(inputs) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
         return condition(inputs)
+    }
+}
+
+extension WedgeTestDaemon {
+    /// How many card decisions the audit log holds.
+    var cardEvents: Int {
+        let listed = cli(["events", "--json"])
+        let events = (try? JSONDecoder().decode([Event].self, from: Data(listed.output.utf8))) ?? []
+        return events.filter { $0.method == "card" }.count
     }
 }
