@@ -81,11 +81,22 @@ let package = Package(
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .target(name: "CGPIOShim", dependencies: ["CGPIOD"]),
         .target(name: "GPIO", dependencies: ["CGPIOShim"], swiftSettings: upcoming),
+        // OSDP v2 control panel (docs/readers.md#osdp): pure framing, secure channel and link state; the
+        // serial line (termios) through a small C shim.
+        .target(
+            name: "OSDP",
+            dependencies: ["GateCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: upcoming
+        ),
+        .target(name: "CSerial"),
+        // What both executables need of an OSDP line: pairing (`optgate reader pair`) and the per-reader keys.
+        .target(name: "OSDPLine", dependencies: ["OSDP", "CSerial"], swiftSettings: upcoming),
         .target(
             name: "GateServices",
             dependencies: [
                 "GateCore", "GateStore", "GateControl", "GateConfiguration", "GateFace", "CGateShims", "SystemdNotify",
-                "FaceVision", "V4L2", "GPIO",
+                "FaceVision", "V4L2", "GPIO", "OSDP", "OSDPLine", "CSerial",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -111,7 +122,7 @@ let package = Package(
             // No GateServices, GPIO, V4L2, CEvdev or CPCSCLite: the CLI links no hardware library
             // (CLILinkageTests checks the binary).
             dependencies: [
-                "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision",
+                "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision", "OSDPLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -121,7 +132,7 @@ let package = Package(
         // against the real daemon. Each skips itself with a reason unless its device exists (the QEMU guest).
         .testTarget(
             name: "DeviceTests",
-            dependencies: ["V4L2", "GPIO", "GateServices", "GateConfiguration", "FaceVision", "GateCore", "CEvdev", "optgated", "optgate",
+            dependencies: ["V4L2", "GPIO", "GateServices", "GateConfiguration", "GateStore", "FaceVision", "GateCore", "CEvdev", "optgated", "optgate",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
@@ -137,6 +148,7 @@ let package = Package(
             dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "OSDPTests", dependencies: ["OSDP", "GateCore"], swiftSettings: upcoming),
         .testTarget(
             name: "ReaderTests",
             dependencies: ["GateServices", "GateConfiguration", "GateCore", "GateStore", "CEvdev"],

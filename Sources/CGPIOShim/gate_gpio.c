@@ -48,13 +48,19 @@ void gate_gpio_close(gate_gpio_output *line) {
 }
 
 gate_gpio_inputs *gate_gpio_open_inputs(const char *chip, const unsigned int *offsets, size_t count, const char *consumer) {
+    return gate_gpio_open_inputs_edges(chip, offsets, count, consumer, 0);
+}
+
+gate_gpio_inputs *gate_gpio_open_inputs_edges(const char *chip, const unsigned int *offsets, size_t count, const char *consumer,
+                                              int falling_only) {
     if (count == 0 || count > GATE_GPIO_MAX_INPUTS) { errno = EINVAL; return NULL; }
     gate_gpio_inputs *in = calloc(1, sizeof *in);
     if (!in) return NULL;
     in->chip = gpiod_chip_open_lookup(chip);
     if (!in->chip) goto fail;
     if (gpiod_chip_get_lines(in->chip, (unsigned int *)offsets, (unsigned int)count, &in->bulk) < 0) goto fail;
-    if (gpiod_line_request_bulk_both_edges_events(&in->bulk, consumer) < 0) goto fail;
+    if ((falling_only ? gpiod_line_request_bulk_falling_edge_events(&in->bulk, consumer)
+                      : gpiod_line_request_bulk_both_edges_events(&in->bulk, consumer)) < 0) goto fail;
     return in;
 fail:;
     int saved = errno;
@@ -174,6 +180,11 @@ void gate_gpio_close(gate_gpio_output *line) {
 }
 
 gate_gpio_inputs *gate_gpio_open_inputs(const char *chip, const unsigned int *offsets, size_t count, const char *consumer) {
+    return gate_gpio_open_inputs_edges(chip, offsets, count, consumer, 0);
+}
+
+gate_gpio_inputs *gate_gpio_open_inputs_edges(const char *chip, const unsigned int *offsets, size_t count, const char *consumer,
+                                              int falling_only) {
     if (count == 0 || count > GATE_GPIO_MAX_INPUTS) { errno = EINVAL; return NULL; }
     gate_gpio_inputs *in = calloc(1, sizeof *in);
     if (!in) return NULL;
@@ -182,7 +193,7 @@ gate_gpio_inputs *gate_gpio_open_inputs(const char *chip, const unsigned int *of
     struct gpiod_line_settings *settings = gpiod_line_settings_new();
     if (settings) {
         gpiod_line_settings_set_direction(settings, GPIOD_LINE_DIRECTION_INPUT);
-        gpiod_line_settings_set_edge_detection(settings, GPIOD_LINE_EDGE_BOTH);
+        gpiod_line_settings_set_edge_detection(settings, falling_only ? GPIOD_LINE_EDGE_FALLING : GPIOD_LINE_EDGE_BOTH);
         gpiod_line_settings_set_event_clock(settings, GPIOD_LINE_CLOCK_MONOTONIC);
     }
     in->buffer = gpiod_edge_event_buffer_new(GATE_GPIO_MAX_INPUTS);

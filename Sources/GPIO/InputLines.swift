@@ -23,8 +23,11 @@ public struct InputLines: ~Copyable {
     private let handle: OpaquePointer
 
     /// - Throws: ``GPIOError/requestInputs(chip:lines:errno:)`` (no such chip or line, line busy, 0 or > 64 lines).
-    public init(chip: String, offsets: [UInt32], consumer: String = "optgated") throws(GPIOError) {
-        let opened = offsets.withUnsafeBufferPointer { gate_gpio_open_inputs(chip, $0.baseAddress, $0.count, consumer) }
+    /// - Parameter fallingOnly: report falling edges only (Wiegand); both edges otherwise.
+    public init(chip: String, offsets: [UInt32], consumer: String = "optgated", fallingOnly: Bool = false) throws(GPIOError) {
+        let opened = offsets.withUnsafeBufferPointer {
+            gate_gpio_open_inputs_edges(chip, $0.baseAddress, $0.count, consumer, fallingOnly ? 1 : 0)
+        }
         guard let opened else { throw .requestInputs(chip: chip, lines: offsets, errno: errno) }
         self.chip = chip
         self.offsets = offsets

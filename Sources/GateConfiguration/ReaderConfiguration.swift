@@ -9,6 +9,10 @@ public struct ReaderConfiguration: Sendable, Hashable {
         case wedge
         /// An NFC/contactless reader through pcscd.
         case pcsc
+        /// An OSDP v2 reader (cards and keypad) on an RS-485 line, secure channel required (docs/readers.md#osdp).
+        case osdp
+        /// A Wiegand card reader or keypad on two GPIO lines (docs/readers.md#wiegand).
+        case wiegand
     }
 
     /// `door` (string, required): a name from `doors`.
@@ -26,6 +30,10 @@ public struct ReaderConfiguration: Sendable, Hashable {
     /// `debounceMilliseconds` (integer, pcsc only, default 2000, 0–60000): the same card is not read
     /// again within this time.
     public var debounce: Duration
+    /// `address`, `baud`, `insecure`, `pollIntervalMilliseconds`, `offlineTimeoutMilliseconds` (osdp only).
+    public var osdp: OSDPReaderSettings = OSDPReaderSettings()
+    /// `chip`, `d0`, `d1`, `frameGapMilliseconds`, `minimumBitIntervalMicroseconds` (wiegand only).
+    public var wiegand: WiegandReaderSettings = WiegandReaderSettings()
 
     static func parse(_ entry: inout ConfigObject, doors: [DaemonConfiguration.Door]) throws(ConfigurationError) -> ReaderConfiguration {
         let path = entry.path
@@ -41,7 +49,7 @@ public struct ReaderConfiguration: Sendable, Hashable {
         }
         let kind = try entry.choice("kind", default: Kind.pcsc)
         let method: AccessMethod = kind == .keypad ? .pin : .card
-        guard served.methods.contains(method) else {
+        guard served.methods.contains(method) || ([.osdp, .wiegand].contains(kind) && served.methods.contains(.pin)) else {
             throw ConfigurationError(
                 key: "\(path).kind",
                 problem: "door \"\(door)\" does not accept \(method.rawValue), so a \(kind.rawValue) reader there could only deny"
@@ -51,20 +59,27 @@ public struct ReaderConfiguration: Sendable, Hashable {
         /// Refuses `key` for the reader kinds in `kinds`.
         func refuse(_ key: String, for kinds: Set<Kind>, _ entry: ConfigObject) throws(ConfigurationError) {
             guard kinds.contains(kind), entry.has(key) else { return }
-            let allowed = Kind.allCases.filter { !kinds.contains($0) }.map(\.rawValue).joined(separator: " and ")
+            let names = Kind.allCases.filter { !kinds.contains($0) }.map(\.rawValue)
+            let allowed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + names.last! : names.joined()
             throw ConfigurationError(key: "\(path).\(key)", problem: "applies to \(allowed) readers only, not \(kind.rawValue)")
         }
-        try refuse("device", for: [.pcsc], entry)
-        try refuse("reader", for: [.keypad, .wedge], entry)
-        try refuse("interKeyTimeoutMilliseconds", for: [.keypad, .pcsc], entry)
-        try refuse("format", for: [.keypad, .pcsc], entry)
-        try refuse("byteOrder", for: [.keypad, .pcsc], entry)
-        try refuse("debounceMilliseconds", for: [.keypad, .wedge], entry)
+        try refuse("device", for: [.pcsc, .wiegand], entry)
+        try refuse("reader", for: [.keypad, .wedge, .osdp, .wiegand], entry)
+        try refuse("interKeyTimeoutMilliseconds", for: [.keypad, .pcsc, .osdp, .wiegand], entry)
+        try refuse("format", for: [.keypad, .pcsc, .osdp, .wiegand], entry)
+        try refuse("byteOrder", for: [.keypad, .pcsc, .osdp, .wiegand], entry)
+        try refuse("debounceMilliseconds", for: [.keypad, .wedge, .osdp, .wiegand], entry)
+        for key in OSDPReaderSettings.keys { try refuse(key, for: [.keypad, .wedge, .pcsc, .wiegand], entry) }
+        for key in WiegandReaderSettings.keys { try refuse(key, for: [.keypad, .wedge, .pcsc, .osdp], entry) }
+        let osdp = try OSDPReaderSettings.parse(&entry)
+        let wiegand = try WiegandReaderSettings.parse(&entry)
+        if kind == .wiegand { try wiegand.validate(path: path, entry: entry) }
 
         let device = try entry.string("device", default: nil)
-        if kind != .pcsc {
+        if kind != .pcsc && kind != .wiegand {
             guard let device else {
-                throw ConfigurationError(key: "\(path).device", problem: "a \(kind.rawValue) reader needs its evdev device, e.g. /dev/input/by-id/usb-…-event-kbd")
+                let example = kind == .osdp ? "its serial line, e.g. /dev/ttyUSB0" : "its evdev device, e.g. /dev/input/by-id/usb-…-event-kbd"
+                throw ConfigurationError(key: "\(path).device", problem: "a \(kind.rawValue) reader needs \(example)")
             }
             guard device.hasPrefix("/") else {
                 throw ConfigurationError(key: "\(path).device", problem: "\"\(device)\" is not an absolute path")
@@ -78,7 +93,7 @@ public struct ReaderConfiguration: Sendable, Hashable {
         return ReaderConfiguration(
             door: door, kind: kind, device: device, reader: reader,
             wedge: WedgeRules(format: format, byteOrder: byteOrder, interKeyTimeout: .milliseconds(interKey)),
-            debounce: .milliseconds(debounce)
+            debounce: .milliseconds(debounce), osdp: osdp, wiegand: wiegand
         )
     }
 
@@ -89,7 +104,9 @@ public struct ReaderConfiguration: Sendable, Hashable {
         for (index, var entry) in entries.enumerated() {
             let reader = try parse(&entry, doors: doors)
             try entry.finish()
+            // OSDP readers share a bus: one device, one address each.
             if let device = reader.device {
+                let device = reader.kind == .osdp ? "\(device)#\(reader.osdp.address)" : device
                 if let other = devices[device] {
                     throw ConfigurationError(key: "readers[\(index)].device", problem: "\(device) is already used by readers[\(other)]")
                 }

@@ -111,6 +111,8 @@ public struct DaemonStatus: Codable, Sendable {
     public var services: [ServiceHealth]?
     /// Whether the audit log is being written.
     public var storage: StorageHealth?
+    /// Configuration choices that weaken security, as sentences (e.g. an OSDP reader with `insecure: true`).
+    public var warnings: [String]?
 
     public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: StoreCounts?,
                 services: [ServiceHealth]? = nil, storage: StorageHealth? = nil) {
@@ -136,7 +138,7 @@ extension DaemonStatus {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case version, pid, startedAt, simulated, face, doors, counts, services, storage
+        case version, pid, startedAt, simulated, face, doors, counts, services, storage, warnings
     }
 
     /// `counts` is always present: `{}` when the store could not be read, as it was when it was a dictionary.
@@ -152,6 +154,7 @@ extension DaemonStatus {
         counts = StoreCounts(named: named)
         services = try container.decodeIfPresent([ServiceHealth].self, forKey: .services)
         storage = try container.decodeIfPresent(StorageHealth.self, forKey: .storage)
+        warnings = try container.decodeIfPresent([String].self, forKey: .warnings)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -165,6 +168,7 @@ extension DaemonStatus {
         try container.encode(counts?.named ?? [:], forKey: .counts)
         try container.encodeIfPresent(services, forKey: .services)
         try container.encodeIfPresent(storage, forKey: .storage)
+        try container.encodeIfPresent(warnings, forKey: .warnings)
     }
 }
 

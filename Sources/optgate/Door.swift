@@ -68,6 +68,7 @@ struct Status: ParsableCommand {
             let retry = service.nextAttempt.map { ", next attempt \(Output.time($0))" } ?? ""
             print(Output.safe("service \(service.name): \(service.state), \(service.restarts) restart(s)\(retry)\(service.reason.map { ": \($0)" } ?? "")"))
         }
+        for warning in status.warnings ?? [] { print(Output.safe("WARNING \(warning)")) }
         if let storage = status.storage, storage.state != "ok" {
             print(Output.safe("ALARM audit log not writable since \(storage.since.map(Output.time) ?? "?"): \(storage.reason ?? "unknown error"); decisions go on, \(storage.pendingEntries) entries waiting in memory, \(storage.droppedEntries) lost"))
         }
@@ -91,6 +92,7 @@ struct ConfigCommand: ParsableCommand {
             do {
                 configuration = try DaemonConfiguration(contentsOf: file)
                 print(Output.safe("ok: \(configuration.doors.count) door(s): \(configuration.doors.map(\.name).joined(separator: ", "))"))
+                for warning in ReaderConfiguration.securityWarnings(configuration.readers) { print(Output.safe("WARNING \(warning)")) }
             } catch {
                 print(Output.safe("\(file): \(error)"))
                 throw ExitCode(1)

@@ -125,6 +125,7 @@ struct Optgated: AsyncParsableCommand {
             logger.warning("visitorQR doors without a camera read no QR codes", metadata: ["doors": "\(cameraless.map(\.name))"])
         }
         let readers = makeReaders(configuration, gate: gate, logger: logger)
+            + OSDPReader.services(configuration, stateDirectory: stateDirectory, gate: gate, logger: logger)
         let socketPath = configuration.controlSocketPath ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
         let control: ControlService<ContinuousClock>
         do {
@@ -234,7 +235,7 @@ struct Optgated: AsyncParsableCommand {
     /// pcscd that is not there yet is logged and retried by the reader, never a reason to refuse startup.
     func makeReaders(_ configuration: DaemonConfiguration, gate: GateService<ContinuousClock>,
                      logger: Logger) -> [(name: String, service: any Service)] {
-        configuration.readers.enumerated().map { index, reader -> (name: String, service: any Service) in
+        configuration.readers.enumerated().compactMap { index, reader -> (name: String, service: any Service)? in
             let name = "reader \(index) \(reader.kind.rawValue) \(reader.door)"
             // A reader typing cards faster than people present them (a BadUSB wedge) is throttled here.
             let floodGuard = ReaderFloodGuard(reader: name, logger: logger)
@@ -248,6 +249,11 @@ struct Optgated: AsyncParsableCommand {
             case .pcsc:
                 return (name, PCSCReader(door: reader.door, readerFilter: reader.reader, holdoff: reader.debounce,
                                          floodGuard: floodGuard, logger: logger, sink: sink))
+            case .osdp:
+                return nil  // one service per line: OSDPReader.services
+            case .wiegand:
+                return (name, WiegandGPIOReader(door: reader.door, settings: reader.wiegand, floodGuard: floodGuard,
+                                                logger: logger, sink: sink))
             }
         }
     }

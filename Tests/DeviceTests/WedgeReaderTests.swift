@@ -75,7 +75,7 @@ struct WedgeReaderTests {
 
 /// A gpio-sim line as the guest's environment names it (`GATE_GPIO_CHIP`, `GATE_SIM_SYSFS`), read
 /// through sysfs: what the line actually carries, whoever drives it.
-private struct GPIOSimLine {
+struct GPIOSimLine {
     let chip: String
     let sysfs: String
     let line: Int
@@ -185,7 +185,7 @@ private final class VirtualKeyboard {
 }
 
 /// The real `optgated` and `optgate` beside this test bundle (or in `$OPTGATE_BIN_DIR`).
-private final class WedgeTestDaemon {
+final class WedgeTestDaemon {  // also WiegandGPIOTests
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("og-dev-\(UUID().uuidString.prefix(8))").path
     var process: Process?
     var logPath: String { "\(directory)-daemon.log" }
@@ -284,7 +284,7 @@ private final class WedgeTestDaemon {
     }
 }
 
-private struct UinputTestError: Error, CustomStringConvertible {
+struct UinputTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }

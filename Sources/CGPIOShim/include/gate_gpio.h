@@ -33,6 +33,10 @@ void gate_gpio_close(gate_gpio_output *line);
 
 /// Requests `count` (1-64) lines as inputs with both-edge event detection.
 gate_gpio_inputs *gate_gpio_open_inputs(const char *chip, const unsigned int *offsets, size_t count, const char *consumer);
+/* As gate_gpio_open_inputs; with falling_only, only falling edges are reported (Wiegand: half the events, so the
+   kernel's per-line event queue holds twice as many bits before a slow reader loses one). */
+gate_gpio_inputs *gate_gpio_open_inputs_edges(const char *chip, const unsigned int *offsets, size_t count, const char *consumer,
+                                              int falling_only);
 /// Reads the current physical level of every requested line into `values` (in request order). 0 or -1.
 int gate_gpio_inputs_get(gate_gpio_inputs *inputs, int *values);
 /// Waits up to `timeout_ns` for an edge event: 1 ready, 0 timed out, -1 error.

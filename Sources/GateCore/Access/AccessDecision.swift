@@ -63,6 +63,10 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     /// A face matched, but the door's liveness policy (`face.liveness`: infrared camera, head geometry across
     /// frames) did not hold: a photo, a screen or a print. Recorded without the resident.
     case livenessFailed
+    /// A supervised reader is offline (no valid reply within its timeout) or its link was refused.
+    case readerOffline
+    /// A reader's tamper switch, or a reader that tried to downgrade its security or holds a wrong key.
+    case readerTamper
 }
 
 /// A decision about one credential presented at one door.

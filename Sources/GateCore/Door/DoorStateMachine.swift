@@ -21,6 +21,11 @@ public enum DoorAlarm: String, Sendable, Hashable, CaseIterable, Codable {
     case tamper
     /// The fire-alarm input is active; the door is released.
     case fire
+    /// A supervised reader of the door (OSDP) stopped answering, or its link was refused. Raised by the
+    /// reader, never by the state machine.
+    case readerOffline
+    /// A reader of the door reports its tamper switch, a capabilities downgrade or a wrong key.
+    case readerTamper
 }
 
 /// What the door controller must do after an event. The state machine never touches hardware.

@@ -20,6 +20,9 @@ public enum GateEffect<Instant: InstantProtocol & Sendable>: Sendable, Hashable 
     case savePresence([PresenceKey: WallTime?])
     /// A resident was granted by card or PIN (camera enrolment starts on the resident's own credential).
     case credentialGranted(residentID: String, door: String, method: AccessMethod)
+    /// A credential was decided at a door (also a denial collapsed into a flood window): the reader's
+    /// grant/deny feedback (LED, buzzer).
+    case decided(door: String, AccessDecision)
     /// A journal line without an audit entry.
     case log(LogLine)
 }

@@ -614,6 +614,9 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
     private mutating func record(_ decision: AccessDecision, method: AccessMethod?, door: String, operator op: String? = nil,
                                  now: Instant?, wall: WallTime, into effects: inout [Effect], category: AuditCategory = .access,
                                  detail: [String: String] = [:]) {
+        if decision.result == .granted || decision.result == .denied {
+            effects.append(.decided(door: door, decision))
+        }
         if decision.result == .denied, DenialKey.collapsible.contains(decision.reason), let now,
            denials.admit(DenialKey(door: door, method: method, reason: decision.reason), at: now) == .collapse {
             return
@@ -672,12 +675,15 @@ public struct DenialKey: Sendable, Hashable {
 }
 
 extension DecisionReason {
-    init(_ alarm: DoorAlarm) {
+    /// The reason an audit entry gives for a door or reader alarm.
+    public init(_ alarm: DoorAlarm) {
         switch alarm {
         case .heldOpen: self = .heldOpen
         case .forcedOpen: self = .forcedOpen
         case .tamper: self = .tamper
         case .fire: self = .fireRelease
+        case .readerOffline: self = .readerOffline
+        case .readerTamper: self = .readerTamper
         }
     }
 }

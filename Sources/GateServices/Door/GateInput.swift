@@ -21,11 +21,15 @@ public enum GateInput: Sendable {
     /// The recogniser refused a face before any resident was decided (`livenessFailed`: the door's liveness
     /// policy did not hold). Recorded without the resident, like a stranger.
     case faceRefused(door: String, reason: DecisionReason)
+    /// A supervised reader's alarm (`readerOffline`, `readerTamper`) raised or cleared; `reader` names it
+    /// in the audit entry (e.g. `osdp /dev/ttyUSB0#1`), `problem` says why.
+    case readerAlarm(door: String, reader: String, alarm: DoorAlarm, active: Bool, problem: String = "")
 
     var door: String? {
         switch self {
         case .card(let door, _), .key(let door, _, _), .exitRequest(let door), .contact(let door, _), .tamper(let door),
-            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _), .faceRefused(let door, _):
+            .remoteOpen(let door, _), .face(let door, _), .visitorQR(let door, _), .faceRefused(let door, _),
+            .readerAlarm(let door, _, _, _, _):
             door
         case .fire(let door, _), .lockdown(let door, _):
             door
@@ -33,7 +37,8 @@ public enum GateInput: Sendable {
     }
 
     /// The input as the gate machine takes it.
-    var doorInput: DoorInput {
+    /// `nil` for inputs the executor handles itself (reader supervision alarms).
+    var doorInput: DoorInput? {
         switch self {
         case .card(let door, let uid): .card(door: door, uid)
         case .key(let door, let key, let keypad): .key(door: door, key, keypad: keypad)
@@ -46,6 +51,7 @@ public enum GateInput: Sendable {
         case .lockdown(let door, let active): .lockdown(door: door, active: active)
         case .visitorQR(let door, let payload): .visitorQR(door: door, payload: payload)
         case .faceRefused(let door, let reason): .faceRefused(door: door, reason: reason)
+        case .readerAlarm: nil
         }
     }
 }

@@ -57,6 +57,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private let storeQueue = DispatchQueue(label: "optgate.store")
     private let progress = Locked<UInt64>(0)
     private let credentialGrantObservers = Locked<[@Sendable (CredentialGrant) -> Void]>([])
+    private let decisionObservers = Locked<[@Sendable (String, AccessDecision) -> Void]>([])
+    /// Active reader alarms: door → reader → alarms (GateService+ReaderAlarms.swift).
+    let readerAlarms = Locked<[String: [String: Set<DoorAlarm>]]>([:])
     let health: HealthBoard
     private let journal: AuditJournal
     /// The `rulesVersion()` of the rules last handed to the machine; read and written on the store queue.
@@ -111,6 +114,12 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     /// starts on the resident's own credential). It must return at once: it runs before the next input.
     public func observeCredentialGrants(_ observer: @escaping @Sendable (CredentialGrant) -> Void) {
         credentialGrantObservers.value.append(observer)
+    }
+
+    /// `observer(door, decision)` after every card, PIN or face decision (reader feedback: LED, buzzer).
+    /// It must return at once.
+    func observeDecisions(_ observer: @escaping @Sendable (String, AccessDecision) -> Void) {
+        decisionObservers.value.append(observer)
     }
 
     /// The newest heartbeat the decision loop has processed: the watchdog's evidence of progress.
@@ -217,7 +226,12 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
     private func handle(_ event: Event, loop: inout Loop) async {
         switch event {
         case .input(let input, let reply):
-            feed(.input(input.doorInput, request: loop.request(reply)), to: &loop)
+            if case .readerAlarm(let door, let reader, let alarm, let active, let problem) = input {
+                readerAlarm(alarm, reader: reader, active: active, problem: problem, door: door, loop: &loop)
+                reply?(ControlResponse(ok: true, message: "reader alarm \(alarm.rawValue) \(active ? "raised" : "cleared") at door \(door)"))
+            } else if let doorInput = input.doorInput {
+                feed(.input(doorInput, request: loop.request(reply)), to: &loop)
+            }
         case .lookedUp(let id, let answer):
             feed(.lookedUp(id, answer), to: &loop)
         case .rules(let rules):
@@ -330,6 +344,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                     logger.error("could not persist anti-passback presence", metadata: ["error": "\(error)"])
                 }
             }
+        case .decided(let door, let decision):
+            for observer in decisionObservers.value { observer(door, decision) }
         case .credentialGranted(let residentID, let door, let method):
             let grant = CredentialGrant(residentID: residentID, door: door, method: method)
             for observer in credentialGrantObservers.value { observer(grant) }
@@ -396,16 +412,38 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             return DoorStatus(
                 name: door.name, lock: lock, relayEnergized: relay.isEnergized,
                 contact: unit.lock.isOpen ? .open : .closed, fireAlarm: unit.lock.lock == .fireReleased,
-                alarms: unit.lock.activeAlarms.sorted { $0.rawValue < $1.rawValue },
+                alarms: unit.lock.activeAlarms.union(readerAlarms.value[door.name, default: [:]].values.flatMap { $0 })
+                    .sorted { $0.rawValue < $1.rawValue },
                 methods: door.methods.sorted { $0.rawValue < $1.rawValue },
                 keypadLockedOut: lockedScopes.contains { $0.door == door.name },
                 liveness: configuration.faceEntryConfigured && door.name == configuration.face.door && door.methods.contains(.face)
                     ? configuration.face.liveness.policy : nil
             )
         }
-        return DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
-                            face: faceStatus.value,
-                            doors: doorStatus, counts: nil, services: health.serviceStates, storage: health.storage)
+        var status = DaemonStatus(version: OptgateVersion.string, pid: getpid(), startedAt: startedAt, simulated: simulated,
+                                  face: faceStatus.value,
+                                  doors: doorStatus, counts: nil, services: health.serviceStates, storage: health.storage)
+        let warnings = ReaderConfiguration.securityWarnings(configuration.readers)
+        status.warnings = warnings.isEmpty ? nil : warnings
+        return status
+    }
+
+    /// Records a supervised reader's alarm raised or cleared, once per change, and keeps it for `status`.
+    /// Reader supervision is the executor's: it changes no door state the machine decides on.
+    private func readerAlarm(_ alarm: DoorAlarm, reader: String, active: Bool, problem: String, door: String, loop: inout Loop) {
+        let changed = readerAlarms.withLockedValue { all -> Bool in
+            var alarms = all[door, default: [:]][reader, default: []]
+            let changed = active ? alarms.insert(alarm).inserted : alarms.remove(alarm) != nil
+            all[door, default: [:]][reader] = alarms
+            return changed
+        }
+        guard changed else { return }
+        var detail = ["reader": reader, "alarm": alarm.rawValue]
+        if !problem.isEmpty { detail["problem"] = problem }
+        let reason = DecisionReason(alarm)
+        perform(.audit(AuditIntent(time: .current(), category: .alarm, action: "alarm.\(reason.rawValue)", door: door,
+                                   result: active ? .alarm : .cleared, reason: reason, detail: detail, journal: .doorAlarm)),
+                loop: &loop)
     }
 
     /// Runs blocking store work on the store queue, off the cooperative thread pool.
