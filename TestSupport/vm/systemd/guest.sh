@@ -10,7 +10,7 @@ OUT=/mnt/out                   # the 9p share (mnt-out.mount)
 T=$OUT/payload                 # put there by scripts/systemd-test: the .deb, this script, fakes, frames, photo
 rm -rf $OUT/captures && mkdir -p $OUT/captures
 CAP=$OUT/captures
-FPS_WINDOW=30
+FPS_FRAMES=2 FPS_LIMIT=200   # frames per speed sample, and its time limit (s)
 [ -f $T/guest.env ] && . $T/guest.env
 S=/run/optgate-test
 mkdir -p $S
@@ -38,12 +38,12 @@ journal_since() { journalctl -u optgated.service -o cat --no-pager --since "@$1"
 journal_has() { journal_since "$1" | grep -q -- "$2"; }   # journal_has EPOCH PATTERN
 now_epoch() { date +%s.%N | cut -c1-14; }
 
+echo   # the console may still hold a screen-clear sequence: start on a fresh line
 say "systemd $(systemctl --version | head -1 | cut -d' ' -f2), kernel $(uname -r), PID 1: $(cat /proc/1/comm)"
 check "PID 1 is systemd" [ "$(cat /proc/1/comm)" = systemd ]
 wait_for 120 sh -c 'systemctl is-system-running | grep -qE "running|degraded"'
 say "system: $(systemctl is-system-running); $(systemd-analyze time 2>/dev/null | head -1)"
 systemctl --failed --no-legend --no-pager | sed 's/^/  failed unit: /'
-systemd-analyze blame --no-pager 2>/dev/null | head -6 | sed 's/^ */  boot blame: /'
 check "systemd-udevd active" systemctl -q is-active systemd-udevd.service
 step boot
 
@@ -60,6 +60,7 @@ check "optgated.service enabled by postinst" systemctl -q is-enabled optgated.se
 wait_for 60 systemctl -q is-active optgated.service
 say "after install, shipped config: $(prop ActiveState)/$(prop SubState)"
 check "postinst started optgated with the shipped config (active)" systemctl -q is-active optgated.service
+journalctl -u optgated.service -o short-monotonic --no-pager | tail -25 | sed 's/^/  journal: /'
 step install
 
 # ---- 2. Devices: gpio-sim bank, v4l2loopback camera (loaded by the initramfs), two uinput readers.
@@ -90,21 +91,17 @@ for node in $nodes; do
   check "$node: group optgate, mode 0660" [ "$(stat -c '%G %a' "$node")" = "optgate 660" ]
   # The rule that set GROUP: udevadm test names file:line for each assignment.
   sysp=$(udevadm info -q path -n "$node")
-  udevadm test "$sysp" 2>&1 | grep -E "GROUP 'optgate'|GROUP \"optgate\"" | sed "s|^|  $node: |" | tee -a $CAP/udev-rules.txt | head -2
+  udevadm test --action=add "$sysp" > $S/udevadm-test.txt 2>&1
+  grep -i "optgate" $S/udevadm-test.txt | grep -iE "group|mode|role|symlink" | sed "s|^|  $node: |" | tee -a $CAP/udev-rules.txt
 done
-grep -q "70-optgate.rules" $CAP/udev-rules.txt && pass "GROUP=optgate set by the shipped /lib/udev/rules.d/70-optgate.rules" ||
+grep -i "group" $CAP/udev-rules.txt | grep -q "70-optgate.rules" && pass "GROUP=optgate set by the shipped /lib/udev/rules.d/70-optgate.rules" ||
   fail "no GROUP=optgate line from 70-optgate.rules in udevadm test"
 $T/mjpeg_feeder /dev/video10 640 480 5 $T/frames/*.jpg 2> $CAP/feeder.log & FEEDER=$!
 step devices
 
 # ---- 3. A resident (consent, face, card, PIN), as the optgate user; the gate configuration.
 systemctl stop optgated.service
-cli() { runuser -u optgate -- optgate --state-dir /var/lib/optgate "$@"; }
-resident=$(cli resident add --name "Systemd Test" --unit 1-101)
-cli consent grant "$resident" --notice-version 1 --method kiosk > /dev/null &&
-cli face enroll "$resident" --models /usr/share/optgate/models --image $T/obama.jpg > /dev/null &&
-cli card add "$resident" --uid 04A1B2C3D4E5F6 > /dev/null &&
-printf '246813\n' | cli pin set "$resident" > /dev/null && pass "resident enrolled with optgate (face, card, PIN)" || fail "resident enrolment"
+# The site configuration first: `optgate pin set` reads its keypad mode (the shipped file says unitPin).
 gate_config() { # gate_config PULSE
   cat <<JSON
 {"doors": [{"name": "main", "methods": ["face", "card", "pin"], "relay": {"pulseSeconds": $1},
@@ -120,9 +117,22 @@ gate_config() { # gate_config PULSE
 JSON
 }
 gate_config 2 > /etc/optgate/optgated.json
+cli() { runuser -u optgate -- optgate --state-dir /var/lib/optgate "$@" 2>> $CAP/cli.log; }
+resident=$(cli resident add --name "Systemd Test" --unit 1-101)
+cli consent grant "$resident" --notice-version 1 --method kiosk > /dev/null &&
+cli face enroll "$resident" --models /usr/share/optgate/models --image $T/enrol.jpg > /dev/null &&
+cli card add "$resident" --uid 04A1B2C3D4E5F6 > /dev/null &&
+printf '246813\n' | cli pin set "$resident" > /dev/null && pass "resident enrolled with optgate (face, card, PIN)" || { fail "resident enrolment"; cat $CAP/cli.log; }
 # The relay as gpio-sim sees it: every change, with uptime.
 : > $S/relay.log
-( last=x; while :; do read -r v < $SIM/sim_gpio3/value; [ "$v" != "$last" ] && echo "$(up) $v" >> $S/relay.log; last=$v; sleep 0.2; done ) &
+# Fork-free (forks are expensive under TCG): builtins only, read -t on a silent FIFO as the sleep.
+mkfifo $S/tick
+( exec 9<> $S/tick; last=x
+  while :; do
+    read -r v < $SIM/sim_gpio3/value
+    if [ "$v" != "$last" ]; then read -r u _ < /proc/uptime; echo "$u $v" >> $S/relay.log; last=$v; fi
+    read -r -t 0.2 -u 9 _
+  done ) &
 WATCH=$!
 relay_ones() { grep -c ' 1$' $S/relay.log; }
 relay_is() { local v; read -r v < $SIM/sim_gpio3/value; [ "$v" = "$1" ]; }
@@ -133,6 +143,7 @@ t=$(now_epoch)
 systemctl start optgated.service; rc=$?
 check "systemctl start returned after READY=1 (Type=notify), rc $rc" [ $rc = 0 ]
 check "optgated.service active (running)" [ "$(prop ActiveState)/$(prop SubState)" = active/running ]
+systemctl -q is-active optgated.service || journalctl -u optgated.service -o short-monotonic --no-pager --since "@$t" | tail -25 | sed 's/^/  journal: /'
 say "status text: $(prop StatusText)"
 check "unit file is the shipped one, unmodified, no drop-ins" sh -c "[ \"\$(systemctl show -p FragmentPath --value optgated)\" = /lib/systemd/system/optgated.service ] &&
   [ -z \"\$(systemctl show -p DropInPaths --value optgated)\" ] && cmp -s /lib/systemd/system/optgated.service $T/optgated.service"
@@ -161,26 +172,35 @@ check "card typed by the uinput wedge (/dev/optgate/reader): granted, relay puls
 wait_for 10 relay_is 0; before=$(relay_ones); t1=$(now_epoch)
 echo 246813 >&4
 check "PIN typed on the uinput pad (/dev/optgate/keypad): granted, relay pulsed" granted_by pin "$t1" "$before"
+SYSTEMD_COLORS=0 systemctl status optgated.service --no-pager -n 0 > $CAP/systemctl-status.txt 2>&1
 step grants
 
 # ---- 6. Face pipeline speed inside the sandbox (the live unit) and outside it (same binary, same config, same
-# user, no systemd) in the same guest: framesProcessed from `optgate status` over the same window.
+# user, no systemd) in the same guest: framesProcessed from `optgate status`.
 frames() { optgate --socket /var/lib/optgate/control.sock status --json 2>/dev/null | tr -d ' \n' | sed -n 's/.*"framesProcessed":\([0-9]*\).*/\1/p'; }
-rate() { # rate SECONDS: frames/s over SECONDS
-  local a b t0 t1; a=$(frames); t0=$(up); sleep "$1"; b=$(frames); t1=$(up)
-  awk -v a="${a:-0}" -v b="${b:-0}" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.3f", (b-a)/(t1-t0)}'; }
-WINDOW=${FPS_WINDOW:-30}
-inside=$(rate $WINDOW)
+# rate: frames/s between two frame boundaries FPS_FRAMES frames apart (under TCG one frame takes seconds, so a fixed
+# window would mostly measure where it cut a frame). Prints "rate frames seconds".
+rate() {
+  local n0 n t0 t end
+  end=$(( $(cut -d. -f1 /proc/uptime) + FPS_LIMIT ))
+  n0=$(frames); n0=${n0:-0}
+  while n=$(frames); [ "${n:-0}" = "$n0" ] && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do sleep 1; done
+  n0=${n:-0}; t0=$(up)
+  while n=$(frames); [ "${n:-0}" -lt $((n0 + FPS_FRAMES)) ] && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do sleep 1; done
+  t=$(up)
+  awk -v a="$n0" -v b="${n:-0}" -v t0="$t0" -v t1="$t" 'BEGIN{ printf "%.3f %d %.1f", (t1 > t0 ? (b-a)/(t1-t0) : 0), b-a, t1-t0 }'; }
+set -- $(rate); inside=$1; inside_detail="$2 frames in $3 s"
 systemctl stop optgated.service
+# Outside: the same binary, configuration, user and devices, started by hand (no unit, no sandbox, no seccomp).
 runuser -u optgate -- /usr/bin/optgated --config /etc/optgate/optgated.json > $CAP/outside.log 2>&1 & OUTSIDE=$!
-wait_for 90 sh -c "[ -n \"\$(optgate --socket /var/lib/optgate/control.sock status --json 2>/dev/null)\" ]"
-wait_for 90 sh -c "[ \"\$(optgate --socket /var/lib/optgate/control.sock status --json 2>/dev/null | tr -d ' \n' | sed -n 's/.*\"framesProcessed\":\([0-9]*\).*/\1/p')\" -gt 0 ]"
-outside=$(rate $WINDOW)
+wait_for 120 sh -c "[ \"\$(optgate --socket /var/lib/optgate/control.sock status --json 2>/dev/null | tr -d ' \n' | sed -n 's/.*\"framesProcessed\":\([0-9]*\).*/\1/p')\" -gt 0 ] 2>/dev/null"
+set -- $(rate); outside=$1; outside_detail="$2 frames in $3 s"
 kill -TERM $OUTSIDE; wait $OUTSIDE
-ratio=$(awk -v i="$inside" -v o="$outside" 'BEGIN{ if (o > 0) printf "%.2f", i/o; else print "nan" }')
-say "face pipeline: inside the sandbox $inside frames/s, outside $outside frames/s, ratio $ratio (window ${WINDOW}s)"
+ratio=$(awk -v i="$inside" -v o="$outside" 'BEGIN{ if (o > 0) printf "%.2f", i/o; else print "none" }')
+say "face pipeline: inside the sandbox $inside frames/s ($inside_detail), outside $outside frames/s ($outside_detail), ratio $ratio"
 echo "FPS inside=$inside outside=$outside ratio=$ratio"
-check "face pipeline in the sandbox runs at >= 0.7x its speed outside (ratio $ratio)" awk -v r="$ratio" 'BEGIN{exit !(r+0 >= 0.7)}'
+check "face pipeline in the sandbox runs at >= 0.7x its speed outside (ratio $ratio)" \
+  awk -v r="$ratio" -v i="$inside" 'BEGIN{ exit !(r != "none" && i > 0 && r + 0 >= 0.7) }'
 systemctl start optgated.service
 check "optgated active again after the comparison" systemctl -q is-active optgated.service
 step fps
@@ -226,24 +246,33 @@ say "relay changes while stalled and restarting: $(awk -v s="$s0" '$1>=s' $S/rel
 check "relay stayed at its safe level (0) while stalled and restarting" sh -c "! awk -v s=$s0 '\$1>=s && \$2==1' $S/relay.log | grep -q ."
 step watchdog
 
-# ---- 9. kill -9: restarted within RestartSec (2 s, plus the start itself).
-pid=$(prop MainPID); restarts=$(prop NRestarts); t1=$(now_epoch); s0=$(up)
+# ---- 9. kill -9: restarted within RestartSec (2 s), by systemd's own journal timestamps; then active again.
+pid=$(prop MainPID); t1=$(now_epoch)
 kill -9 "$pid"
 wait_for 30 sh -c "p=\$(systemctl show -p MainPID --value optgated); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ]"
-s1=$(up)
-delay=$(awk -v a="$s0" -v b="$s1" 'BEGIN{printf "%.1f", b-a}')
-sched=$(journalctl -o short-precise --no-pager --since "@$t1" -u optgated | grep -m1 "Scheduled restart job")
-say "kill -9: new process after ${delay}s; $sched"
-check "kill -9: new optgated process within RestartSec=2s (+1.5s slack): ${delay}s" awk -v d="$delay" 'BEGIN{exit !(d <= 3.5)}'
-check "kill -9: active again" wait_for 90 systemctl -q is-active optgated
+ts() { journalctl -o short-unix --no-pager --since "@$t1" -u optgated | grep -m1 -- "$1" | cut -d' ' -f1; }
+died=$(ts "status=9/KILL"); scheduled=$(ts "Scheduled restart job"); started=$(ts "Starting optgated.service")
+delay=$(awk -v a="$died" -v b="$started" 'BEGIN{ if (a == "" || b == "") print "nan"; else printf "%.1f", b-a }')
+say "kill -9: died $died, restart scheduled $scheduled, new start $started: ${delay}s after the kill"
+check "kill -9: restarted ${delay}s after the crash (RestartSec=2s, +1s slack)" awk -v d="$delay" 'BEGIN{exit !(d+0 > 0 && d <= 3.0)}'
+check "kill -9: active (running) again" wait_for 120 systemctl -q is-active optgated
 step kill9
 
 # ---- 10. Captures for docs/deploy.md, journal checks.
-SYSTEMD_COLORS=0 systemctl status optgated.service --no-pager -n 0 > $CAP/systemctl-status.txt 2>&1
 journalctl -u optgated.service --no-pager -o short > $CAP/journal.txt
 grep -E "access decision" $CAP/journal.txt | tail -3 > /dev/null
 check "journal lines are structured (key=value metadata: decision.method, decision.result, door.id)" \
   sh -c "grep -q 'decision.method=' $CAP/journal.txt && grep -q 'decision.result=' $CAP/journal.txt && grep -q 'door.id=' $CAP/journal.txt"
+# Everything optgated itself wrote (not systemd's lines): "<ISO time> <level> optgated: <message> key=value…", or a
+# fatal error as one sentence ("optgated: …"). The one foreign line is libdispatch's, which cannot renice its
+# worker threads (errno 1 under the seccomp filter, 13 without: no CAP_SYS_NICE either way); counted, not failed.
+journalctl -u optgated.service -o cat --no-pager SYSLOG_IDENTIFIER=optgated > $S/own.txt
+dispatch=$(grep -c '^Failed to set thread priority for worker thread' $S/own.txt)
+grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} (trace|debug|info|notice|warning|error|critical) optgated: |^optgated: |^Failed to set thread priority for worker thread' \
+  $S/own.txt > $S/unstructured.txt
+say "journal: $(wc -l < $S/own.txt) lines from optgated, $dispatch from libdispatch (worker thread priority), $(wc -l < $S/unstructured.txt) unstructured"
+check "every optgated journal line is structured" [ ! -s $S/unstructured.txt ]
+head -5 $S/unstructured.txt | sed 's/^/  unstructured: /'
 check "journal has no PIN" sh -c "! grep -q 246813 $CAP/journal.txt"
 check "journal has no card UID (full or in parts)" sh -c "! grep -qi '04A1B2C3D4E5F6\|A1B2C3D4' $CAP/journal.txt"
 check "journal has no resident id" sh -c "! grep -qF '$resident' $CAP/journal.txt"
@@ -251,11 +280,22 @@ check "journal has no embedding (runs of floats)" sh -c "! grep -qE '(-?[0-9]\.[
 step journal
 
 # ---- 11. systemctl stop: relay at its safe level, daemon.stop in the audit log.
+# The gate service shuts down last (optgated/main.swift), after the recogniser has finished the frame it is
+# analysing. Under TCG a frame can take longer than TimeoutStopSec=20s, and systemd then SIGKILLs the daemon
+# before it records daemon.stop. So the camera feed is stopped first and the recogniser is let go idle ("camera
+# lost"); earlier stops with a frame in flight are reported below, not failed.
+kill $FEEDER 2>/dev/null
+t1=$(now_epoch)
+wait_for 200 journal_has "$t1" "camera lost"
+t1=$(now_epoch); s0=$(up)
 systemctl stop optgated.service
-check "systemctl stop: inactive" sh -c "[ \"\$(systemctl show -p ActiveState --value optgated)\" = inactive ]"
+say "systemctl stop took $(awk -v a="$s0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s; state $(prop ActiveState), result $(prop Result)"
+check "systemctl stop: inactive, result success" sh -c "[ \"\$(systemctl show -p ActiveState --value optgated)/\$(systemctl show -p Result --value optgated)\" = inactive/success ]"
 check "systemctl stop: relay at its safe level (0)" relay_is 0
 runuser -u optgate -- optgate --state-dir /var/lib/optgate audit list > $CAP/audit.txt 2>&1
-check "daemon.stop in the audit log (optgate audit list)" grep -q "daemon.stop" $CAP/audit.txt
+check "daemon.stop in the audit log (optgate audit list), after the last daemon.start" sh -c "tail -1 $CAP/audit.txt | grep -q daemon.stop"
+kills=$(journalctl -u optgated -o cat --no-pager | grep -c "State 'stop-sigterm' timed out")
+[ "$kills" = 0 ] || say "NOTE: $kills earlier stop(s) hit TimeoutStopSec=20s with a face frame in flight (SIGKILL, no daemon.stop)"
 step stop
 
 # ---- 11b. The hub drop-in example (systemd/optgated-hub.conf.example) loads on the live systemd. Whether optgated
@@ -275,6 +315,7 @@ step hubdropin
 
 # ---- 12. Five crashes in two minutes: the sixth start is refused and the unit stays failed.
 systemctl reset-failed optgated.service
+t1=$(now_epoch)
 systemctl start --no-block optgated.service
 for i in 1 2 3 4 5; do
   wait_for 60 sh -c "p=\$(systemctl show -p MainPID --value optgated); [ \"\$p\" != 0 ] && [ \"\$p\" != \"\${last:-}\" ] && kill -0 \$p 2>/dev/null"
@@ -283,12 +324,14 @@ for i in 1 2 3 4 5; do
 done
 wait_for 20 sh -c "systemctl is-failed -q optgated"
 say "after 5 crashes: $(prop ActiveState)/$(prop SubState) result=$(prop Result) NRestarts=$(prop NRestarts)"
-check "five crashes in two minutes: unit failed (start-limit-hit), not restarted again" sh -c \
-  "systemctl is-failed -q optgated && sleep 4 && systemctl is-failed -q optgated && [ \"\$(systemctl show -p Result --value optgated)\" = start-limit-hit ]"
+# On 252 the refused restart keeps Result=signal (the first failure wins); the journal names the start limit.
+check "five crashes in two minutes: 'Start request repeated too quickly', unit stays failed" sh -c \
+  "systemctl is-failed -q optgated && journalctl -u optgated -o cat --since @$t1 | grep -q 'Start request repeated too quickly' &&
+   sleep 4 && systemctl is-failed -q optgated && [ \"\$(systemctl show -p MainPID --value optgated)\" = 0 ]"
 check "relay at its safe level after the crash loop" relay_is 0
 step crashloop
 
-kill $FEEDER $WATCH 2>/dev/null
+kill $WATCH 2>/dev/null
 exec 3>&- 4>&-
 say "relay changes (uptime value): $(tr '\n' ' ' < $S/relay.log)"
 say "guest tests done: $failures failure(s)"
