@@ -10,7 +10,7 @@ OUT=/mnt/out                   # the 9p share (mnt-out.mount)
 T=$OUT/payload                 # put there by scripts/systemd-test: the .deb, this script, fakes, frames, photo
 rm -rf $OUT/captures && mkdir -p $OUT/captures
 CAP=$OUT/captures
-FPS_FRAMES=2 FPS_LIMIT=200   # frames per speed sample, and its time limit (s)
+FPS_FRAMES=1 FPS_LIMIT=300   # frames per speed sample, and the time limit (s) for each wait
 [ -f $T/guest.env ] && . $T/guest.env
 S=/run/optgate-test
 mkdir -p $S
@@ -186,9 +186,11 @@ rate() {
   n0=$(frames); n0=${n0:-0}
   while n=$(frames); [ "${n:-0}" = "$n0" ] && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do sleep 1; done
   n0=${n:-0}; t0=$(up)
+  end=$(( $(cut -d. -f1 /proc/uptime) + FPS_LIMIT ))
   while n=$(frames); [ "${n:-0}" -lt $((n0 + FPS_FRAMES)) ] && [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do sleep 1; done
   t=$(up)
   awk -v a="$n0" -v b="${n:-0}" -v t0="$t0" -v t1="$t" 'BEGIN{ printf "%.3f %d %.1f", (t1 > t0 ? (b-a)/(t1-t0) : 0), b-a, t1-t0 }'; }
+if [ "${SKIP_FPS:-0}" = 1 ]; then say "SKIP face speed comparison (SKIP_FPS=1, a development shortcut)"; else
 set -- $(rate); inside=$1; inside_detail="$2 frames in $3 s"
 systemctl stop optgated.service
 # Outside: the same binary, configuration, user and devices, started by hand (no unit, no sandbox, no seccomp).
@@ -202,6 +204,7 @@ echo "FPS inside=$inside outside=$outside ratio=$ratio"
 check "face pipeline in the sandbox runs at >= 0.7x its speed outside (ratio $ratio)" \
   awk -v r="$ratio" -v i="$inside" 'BEGIN{ exit !(r != "none" && i > 0 && r + 0 >= 0.7) }'
 systemctl start optgated.service
+fi
 check "optgated active again after the comparison" systemctl -q is-active optgated.service
 step fps
 
