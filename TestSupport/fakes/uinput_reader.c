@@ -3,7 +3,8 @@
 // /dev/input/eventN the way udev's by-id links look, prints "ready /dev/input/eventN", then types each
 // line read from standard input as a reader would: hex digits (A-F with Shift) on the top row, then
 // Enter. At end of input the device is destroyed and the link removed.
-// Usage: uinput_reader LINK < lines
+// Usage: uinput_reader LINK [NAME] < lines   (NAME: the input device name, default "optgate fake reader";
+// the systemd VM test gives the wedge and the PIN pad distinct names so udev rules can tell them apart)
 // Build: cc -O1 -o .build/fakes/uinput_reader TestSupport/fakes/uinput_reader.c
 #include <dirent.h>
 #include <errno.h>
@@ -64,8 +65,8 @@ static int find_event_node(const char *sysname, char *node, size_t length) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s LINK < lines\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s LINK [NAME] < lines\n", argv[0]);
         return 2;
     }
     const char *link_path = argv[1];
@@ -81,7 +82,7 @@ int main(int argc, char **argv) {
     setup.id.bustype = BUS_USB;
     setup.id.vendor = 0x1234;
     setup.id.product = 0x5679;
-    snprintf(setup.name, sizeof setup.name, "optgate fake reader");
+    snprintf(setup.name, sizeof setup.name, "%s", argc == 3 ? argv[2] : "optgate fake reader");
     failed |= ioctl(fd, UI_DEV_SETUP, &setup) < 0;
     failed |= ioctl(fd, UI_DEV_CREATE) < 0;
     char sysname[64] = {0}, node[300];
