@@ -120,7 +120,7 @@ import Testing
         #expect(list.stdout.split(separator: "\n").count == 1, "one resident, one line")
         #expect(list.stdout.contains("Evil\\u{1B}[2J") && list.stdout.contains("\\nr999"))
         let show = gate.run(["resident", "show", id])
-        #expect(clean(show.stdout) && show.stdout.split(separator: "\n").count == 8)
+        #expect(clean(show.stdout) && show.stdout.split(separator: "\n").count == 10)
 
         try gate.start(config: #"{"doors": [{"name": "=HYPERLINK(\"http://x\")", "methods": ["card"]}, {"name": "@SUM(A1)"}]}"#)
         #expect(gate.simulate("card", "--uid", "04A1B2C3").hasPrefix("granted"))

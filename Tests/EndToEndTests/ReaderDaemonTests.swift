@@ -26,6 +26,6 @@ import Testing
             .write(toFile: gate.configPath, atomically: true, encoding: .utf8)
         let checked = Gate.execute(Binaries.cli, ["config", "check", gate.configPath])
         #expect(!checked.succeeded)
-        #expect((checked.stdout + checked.stderr).contains("readers[0].device: applies to keypad and wedge readers only"))
+        #expect((checked.stdout + checked.stderr).contains("readers[0].device: applies to keypad, wedge and osdp readers only, not pcsc"))
     }
 }

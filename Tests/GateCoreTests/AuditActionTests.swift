@@ -36,6 +36,19 @@ import Testing
         ("door.lockdown", .doorLockdown),
         ("alarm.duress", .door(.alarm, .reason(.duress))),
         ("alarm.antiPassback", .door(.alarm, .reason(.antiPassback))),
+        ("pin.setDuress", .pinSetDuress),
+        ("resident.update", .residentUpdate),
+        ("resident.moveOut", .residentMoveOut),
+        ("schedule.add", .scheduleAdd),
+        ("calendar.import", .calendarImport),
+        ("group.add", .groupAdd),
+        ("door.passage", .doorPassage),
+        ("visitor.issue", .visitorIssue),
+        ("visitor.revoke", .visitorRevoke),
+        ("access.visitor", .door(.access, .method(.visitor))),
+        ("alarm.readerOffline", .door(.alarm, .reason(.readerOffline))),
+        ("alarm.readerTamper", .door(.alarm, .reason(.readerTamper))),
+        ("access.livenessFailed", .door(.access, .reason(.livenessFailed))),
     ]
 
     @Test func rawValuesAreTheStoredStrings() {

@@ -102,7 +102,7 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
         #expect(Rig.released(answered) == true)
         #expect(Rig.decision(answered) == AccessDecision(result: .granted, reason: .valid, residentID: "alice"))
         #expect(answered.contains(.credentialGranted(residentID: "alice", door: "main", method: .card)))
-        #expect(rig.audits.last?.action == "access.card")
+        #expect(rig.audits.last?.action == .door(.access, .method(.card)))
         #expect(rig.audits.last?.detail["card"] == "0304")
         // The pulse ends on the timer the machine asked for.
         #expect(answered.contains(.wake(at: T.at(3))))
@@ -164,7 +164,7 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
         rig.time = 61
         rig.send(.maintenance)
         let collapsed = rig.audits.last
-        #expect(collapsed?.action == "access.denied.collapsed")
+        #expect(collapsed?.action == .deniedCollapsed)
         #expect(collapsed?.detail["count"] == "5")
     }
 
@@ -277,12 +277,12 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
         let after = Array(rig.effects[normalEffects...])
         #expect(Rig.released(after) == true)
         let entries = after.compactMap { if case .audit(let intent) = $0 { intent } else { nil } }
-        let decision = entries.first { $0.action == "access.pin" }
+        let decision = entries.first { $0.action == .door(.access, .method(.pin)) }
         #expect(decision?.reason == .valid)
         #expect(decision?.journal == .accessDecision)
         let alarm = entries.first { $0.reason == .duress }
         #expect(alarm?.category == .alarm)
-        #expect(alarm?.action == "alarm.duress")
+        #expect(alarm?.action == .door(.alarm, .reason(.duress)))
         #expect(alarm?.residentID == "bob")
         #expect(alarm?.journal == nil)
     }

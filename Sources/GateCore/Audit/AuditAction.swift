@@ -33,6 +33,24 @@ public enum AuditAction: Sendable, Hashable {
     case eventsPurge
     /// An operator locked a door down or lifted it (`door.lockdown`).
     case doorLockdown
+    /// A resident's duress PIN was set (`pin.setDuress`).
+    case pinSetDuress
+    /// A resident's move-in, move-out or groups changed (`resident.update`).
+    case residentUpdate
+    /// A resident's `validUntil` passed: consent withdrawn, templates deleted, receipt (`resident.moveOut`).
+    case residentMoveOut
+    /// A time profile was added (`schedule.add`).
+    case scheduleAdd
+    /// A holiday calendar was imported or replaced (`calendar.import`).
+    case calendarImport
+    /// An access group was added (`group.add`).
+    case groupAdd
+    /// A door's passage schedule was set or removed (`door.passage`).
+    case doorPassage
+    /// A visitor pass was issued (`visitor.issue`); never the code.
+    case visitorIssue
+    /// A visitor pass was revoked (`visitor.revoke`).
+    case visitorRevoke
 
     /// What a door entry is about: the credential method, else the decision's reason.
     public enum DoorSubject: Sendable, Hashable {
@@ -56,7 +74,8 @@ public enum AuditAction: Sendable, Hashable {
     private static let fixed: [String: AuditAction] = Dictionary(uniqueKeysWithValues: [
         AuditAction.deniedCollapsed, .pinAmbiguous, .daemonStart, .daemonStop, .auditResumed, .auditReanchor,
         .residentAdd, .residentErase, .cardAdd, .cardRemove, .pinSet, .pinClear, .consentGrant, .consentWithdraw,
-        .faceEnroll, .faceDelete, .eventsPurge, .doorLockdown,
+        .faceEnroll, .faceDelete, .eventsPurge, .doorLockdown, .pinSetDuress, .residentUpdate, .residentMoveOut,
+        .scheduleAdd, .calendarImport, .groupAdd, .doorPassage, .visitorIssue, .visitorRevoke,
     ].map { ($0.rawValue, $0) })
 
     /// Actions that blank earlier entries (`redactedBy` points at them).
@@ -85,6 +104,15 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .faceDelete: "face.delete"
         case .eventsPurge: "events.purge"
         case .doorLockdown: "door.lockdown"
+        case .pinSetDuress: "pin.setDuress"
+        case .residentUpdate: "resident.update"
+        case .residentMoveOut: "resident.moveOut"
+        case .scheduleAdd: "schedule.add"
+        case .calendarImport: "calendar.import"
+        case .groupAdd: "group.add"
+        case .doorPassage: "door.passage"
+        case .visitorIssue: "visitor.issue"
+        case .visitorRevoke: "visitor.revoke"
         }
     }
 

@@ -38,7 +38,7 @@ public enum GateReply: Sendable, Hashable {
 public struct AuditIntent: Sendable, Hashable {
     public var time: WallTime
     public var category: AuditCategory
-    public var action: String
+    public var action: AuditAction
     public var door: String?
     public var method: AccessMethod?
     public var result: AccessResult?
@@ -49,7 +49,7 @@ public struct AuditIntent: Sendable, Hashable {
     /// The journal line written with the entry (it carries the entry's seq), if any.
     public var journal: JournalMessage?
 
-    public init(time: WallTime, category: AuditCategory, action: String, door: String? = nil, method: AccessMethod? = nil,
+    public init(time: WallTime, category: AuditCategory, action: AuditAction, door: String? = nil, method: AccessMethod? = nil,
                 result: AccessResult? = nil, reason: DecisionReason? = nil, residentID: String? = nil, operator: String? = nil,
                 detail: [String: String] = [:], journal: JournalMessage? = nil) {
         self.time = time
@@ -66,16 +66,6 @@ public struct AuditIntent: Sendable, Hashable {
     }
 }
 
-/// Audit actions the machine writes besides `category.method` decisions.
-public enum GateAuditAction: String, Sendable, Hashable, CaseIterable {
-    case pinAmbiguous = "pin.ambiguous"
-    case deniedCollapsed = "access.denied.collapsed"
-    /// A duress PIN was used: the silent alarm.
-    case duress = "alarm.duress"
-    /// Soft anti-passback let a resident in who was already inside the area.
-    case antiPassback = "alarm.antiPassback"
-    case lockdown = "door.lockdown"
-}
 
 /// The constant journal messages of audit entries (the metadata comes from the entry).
 public enum JournalMessage: String, Sendable, Hashable {

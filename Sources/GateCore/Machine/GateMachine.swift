@@ -258,7 +258,7 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
         guard doors[door]!.lockedDown != active else { return }
         doors[door]!.lockedDown = active
         doors[door]!.secondFactor = nil
-        effects.append(.audit(AuditIntent(time: wall, category: .admin, action: GateAuditAction.lockdown.rawValue, door: door,
+        effects.append(.audit(AuditIntent(time: wall, category: .admin, action: .doorLockdown, door: door,
                                            detail: ["lockdown": active ? "on" : "off"], journal: .lockdown)))
         updatePassage(now: now, wall: wall, into: &effects)
     }
@@ -415,7 +415,7 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
                                             ["door.id": door, "pin.holders": "\(count)"])))
                 decision = AccessDecision(result: .denied, reason: .ambiguousPin)
                 record(decision, method: .pin, door: door, now: now, wall: wall, into: &effects)
-                effects.append(.audit(AuditIntent(time: wall, category: .alarm, action: GateAuditAction.pinAmbiguous.rawValue, door: door,
+                effects.append(.audit(AuditIntent(time: wall, category: .alarm, action: .pinAmbiguous, door: door,
                                                   method: .pin, result: .alarm, reason: .ambiguousPin, detail: ["holders": "\(count)"])))
                 finishCharge(attempt, refund: false, wall: wall, into: &effects)
             case .pin(let match):
@@ -426,7 +426,7 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
                                   unitTyped: attempt.unit != nil, presentedAt: attempt.submittedAt)
                 if duress, let holder {
                     // The silent alarm: its own entry; the decision's entry and journal line look like any PIN.
-                    effects.append(.audit(AuditIntent(time: wall, category: .alarm, action: GateAuditAction.duress.rawValue, door: door,
+                    effects.append(.audit(AuditIntent(time: wall, category: .alarm, action: .door(.alarm, .reason(.duress)), door: door,
                                                       method: .pin, result: .alarm, reason: .duress, residentID: holder.residentID)))
                 }
                 // A PIN that is a resident's (granted, or denied as expired or disabled here) was no guess.
@@ -535,7 +535,7 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
         case .entry:
             if let since = presence[key], wall < since.advanced(by: settings.presenceTimeout) {
                 if rule.mode == .hard { return false }
-                effects.append(.audit(AuditIntent(time: wall, category: .alarm, action: GateAuditAction.antiPassback.rawValue, door: door,
+                effects.append(.audit(AuditIntent(time: wall, category: .alarm, action: .door(.alarm, .reason(.antiPassback)), door: door,
                                                   result: .alarm, reason: .antiPassback, residentID: resident,
                                                   detail: ["area": rule.area, "mode": rule.mode.rawValue])))
             }
@@ -623,7 +623,7 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
         }
         let journal: JournalMessage = decision.reason == .noMatch ? .faceNoMatch : category == .alarm ? .doorAlarm : .accessDecision
         effects.append(.audit(AuditIntent(
-            time: wall, category: category, action: "\(category.rawValue).\(method?.rawValue ?? decision.reason.rawValue)",
+            time: wall, category: category, action: .door(category, method: method, reason: decision.reason),
             door: door, method: method, result: decision.result, reason: decision.reason, residentID: decision.residentID,
             operator: op, detail: detail, journal: journal
         )))
@@ -638,7 +638,7 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
                 "door.id": window.key.door, "decision.reason": window.key.reason.rawValue, "denials.count": "\(window.count)",
             ])))
             effects.append(.audit(AuditIntent(
-                time: wall, category: .access, action: GateAuditAction.deniedCollapsed.rawValue, door: window.key.door,
+                time: wall, category: .access, action: .deniedCollapsed, door: window.key.door,
                 method: window.key.method, result: .denied, reason: window.key.reason,
                 detail: ["count": String(window.count), "recordedIndividually": String(window.recorded),
                          "windowStartMs": String(start.millisecondsSince1970),

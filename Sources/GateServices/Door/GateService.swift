@@ -173,7 +173,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             logger.error("could not read the wrong-PIN counters", metadata: ["error": "\(error)"])
         }
         _ = await offload { self.refreshRules(force: true) }
-        await record(AuditRecord(time: .current(), category: .system, action: "daemon.start",
+        await record(AuditRecord(time: .current(), category: .system, action: .daemonStart,
                                  detail: ["doors": configuration.doors.map(\.name).joined(separator: ",")]))
         logger.info("gate ready", metadata: ["doors": "\(configuration.doors.map(\.name))"])
 
@@ -220,7 +220,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             logger.info("relay released to its safe level", metadata: ["door.id": "\(door.name)"])
         }
         // After every entry still queued on the store queue.
-        await record(AuditRecord(time: .current(), category: .system, action: "daemon.stop"))
+        await record(AuditRecord(time: .current(), category: .system, action: .daemonStop))
     }
 
     private func handle(_ event: Event, loop: inout Loop) async {
@@ -441,7 +441,7 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         var detail = ["reader": reader, "alarm": alarm.rawValue]
         if !problem.isEmpty { detail["problem"] = problem }
         let reason = DecisionReason(alarm)
-        perform(.audit(AuditIntent(time: .current(), category: .alarm, action: "alarm.\(reason.rawValue)", door: door,
+        perform(.audit(AuditIntent(time: .current(), category: .alarm, action: .door(.alarm, method: nil, reason: reason), door: door,
                                    result: active ? .alarm : .cleared, reason: reason, detail: detail, journal: .doorAlarm)),
                 loop: &loop)
     }

@@ -33,18 +33,6 @@ public struct AuditRecord: Sendable, Hashable {
         self.detail = detail.isEmpty ? nil : Self.encode(detail)
     }
 
-    /// The same, with the action as its raw value: for `GateService`, until it passes `AuditAction`.
-    /// - Precondition: `action` is the raw value of an `AuditAction` (every release's actions are).
-    public init(
-        time: WallTime, category: AuditCategory, action: String, door: String? = nil, method: AccessMethod? = nil,
-        result: AccessResult? = nil, reason: DecisionReason? = nil, residentID: String? = nil,
-        operator: String? = nil, detail: [String: String] = [:]
-    ) {
-        guard let known = AuditAction(rawValue: action) else { preconditionFailure("no audit action is named \(action)") }
-        self.init(time: time, category: category, action: known, door: door, method: method, result: result, reason: reason,
-                  residentID: residentID, operator: `operator`, detail: detail)
-    }
-
     /// A deterministic JSON object: keys sorted, strings escaped.
     static func encode(_ detail: [String: String]) -> String {
         let members = detail.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }

@@ -32,7 +32,7 @@ extension GateDatabase {
                     """,
                 arguments: [residentID, tag, hash, now().millisecondsSince1970]
             )
-            try audit(AuditRecord(time: now(), category: .admin, action: "pin.setDuress", residentID: residentID, operator: op), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: .pinSetDuress, residentID: residentID, operator: op), in: db)
         }
     }
 

@@ -64,7 +64,7 @@ extension GateDatabase {
             if let holiday = profile.holiday { detail["holiday"] = Self.encode(plan: holiday) }
             if let from = profile.validFrom { detail["from"] = from.description }
             if let until = profile.validUntil { detail["until"] = until.description }
-            try audit(AuditRecord(time: now(), category: .admin, action: "schedule.add", operator: op, detail: detail), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: .scheduleAdd, operator: op, detail: detail), in: db)
         }
     }
 
@@ -94,7 +94,7 @@ extension GateDatabase {
             }
             let holidays = days.values.filter { $0 == .holiday }.count
             let workdays = days.count - holidays
-            try audit(AuditRecord(time: now(), category: .admin, action: "calendar.import", operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .calendarImport, operator: op,
                                   detail: ["calendar": name, "events": String(events.count), "holidays": String(holidays),
                                            "workdays": String(workdays), "replacedDays": String(replaced)]), in: db)
             return (holidays, workdays)
@@ -141,7 +141,7 @@ extension GateDatabase {
             for door in group.doors.sorted() {
                 try db.execute(sql: "INSERT INTO accessGroupDoor (groupName, door) VALUES (?, ?)", arguments: [group.name, door])
             }
-            try audit(AuditRecord(time: now(), category: .admin, action: "group.add", operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .groupAdd, operator: op,
                                   detail: ["group": group.name, "doors": group.doors.sorted().joined(separator: ","),
                                            "schedule": group.profile ?? "always", "mode": group.mode.rawValue]), in: db)
         }
@@ -184,7 +184,7 @@ extension GateDatabase {
             } else {
                 try db.execute(sql: "DELETE FROM doorPassage WHERE door = ?", arguments: [door])
             }
-            try audit(AuditRecord(time: now(), category: .admin, action: "door.passage", door: door, operator: op,
+            try audit(AuditRecord(time: now(), category: .admin, action: .doorPassage, door: door, operator: op,
                                   detail: ["schedule": profile ?? "none"]), in: db)
         }
     }
@@ -221,7 +221,7 @@ extension GateDatabase {
                let until = record.validUntil, until.millisecondsSince1970 <= from {
                 throw GateStoreError.rules("the move-out time must come after the move-in time")
             }
-            try audit(AuditRecord(time: now(), category: .admin, action: "resident.update", residentID: id, operator: op, detail: detail), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: .residentUpdate, residentID: id, operator: op, detail: detail), in: db)
         }
     }
 
@@ -274,7 +274,7 @@ extension GateDatabase {
             let token = keys.erasureToken(for: residentID)
             var detail = ["templatesDeleted": String(deleted), "receipt": token, "validUntil": String(until)]
             if let consentID { detail["consent"] = String(consentID) }
-            let head = try audit(AuditRecord(time: time, category: .admin, action: "resident.moveOut", residentID: residentID,
+            let head = try audit(AuditRecord(time: time, category: .admin, action: .residentMoveOut, residentID: residentID,
                                              operator: op, detail: detail), in: db)
             return MoveOutReceipt(residentID: residentID, auditSeq: head.seq, consentID: consentID, templatesDeleted: deleted,
                                   token: token, time: time)

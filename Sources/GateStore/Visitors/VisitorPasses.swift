@@ -92,7 +92,7 @@ extension GateDatabase {
                 for door in doors {
                     try db.execute(sql: "INSERT INTO visitorPassDoor (passId, door) VALUES (?, ?)", arguments: [id, door])
                 }
-                try audit(AuditRecord(time: start, category: .admin, action: "visitor.issue", operator: op,
+                try audit(AuditRecord(time: start, category: .admin, action: .visitorIssue, operator: op,
                                       detail: ["pass": id, "doors": doors.joined(separator: ","), "uses": String(uses),
                                                "validUntilMs": String(until.millisecondsSince1970)]), in: db)
                 return true
@@ -111,7 +111,7 @@ extension GateDatabase {
             guard let revoked else { throw VisitorPassError.notFound(id) }
             guard revoked["revokedAt"] as Int64? == nil else { throw VisitorPassError.alreadyRevoked(id) }
             try db.execute(sql: "UPDATE visitorPass SET revokedAt = ? WHERE id = ?", arguments: [now().millisecondsSince1970, id])
-            try audit(AuditRecord(time: now(), category: .admin, action: "visitor.revoke", operator: op, detail: ["pass": id]), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: .visitorRevoke, operator: op, detail: ["pass": id]), in: db)
         }
     }
 
