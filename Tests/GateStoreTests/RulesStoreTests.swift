@@ -81,6 +81,17 @@ import Testing
         #expect(holder.groups.sorted() == ["garage", "staff"])
         #expect(holder.hasFace)
         #expect(try store.faceHolder(residentID: id, door: "main").holder == holder)
+        // Every PIN lookup carries the same fields, the duress PIN's too: it must not slip past groups,
+        // schedules or move-in because it is stored apart.
+        let pin = PIN("48151623")!, duress = PIN("97531864")!
+        try store.setPIN(residentID: id, pin: pin, operator: "t")
+        try store.setDuressPIN(residentID: id, pin: duress, operator: "t")
+        #expect(try store.holder(ofPIN: pin) == holder)
+        let unit = try #require(KeypadUnit.code(of: "3-1501"))
+        #expect(try store.holders(ofPIN: pin, unitCode: unit) == .one(holder))
+        #expect(try store.duressHolder(ofPIN: duress, unitCode: nil) == holder)
+        #expect(try store.duressHolder(ofPIN: duress, unitCode: unit) == holder)
+        #expect(try store.duressHolder(ofPIN: pin, unitCode: nil) == nil, "the PIN is not the duress PIN")
 
         #expect(throws: GateStoreError.self) { try store.updateResident(id, groups: ["nope"], operator: "t") }
         #expect(throws: GateStoreError.self) { try store.updateResident(id, validUntil: .set(from.adding(days: -1)), operator: "t") }

@@ -43,19 +43,61 @@ extension GateDatabase {
         }
         guard let unit else { throw GateStoreError.residentNotFound(residentID) }
         if let weakness = strength.weakness(of: pin, unitCode: KeypadUnit.code(of: unit)) { throw GateStoreError.invalidPIN(weakness) }
+        try store(pin, as: .normal, of: residentID, lookupTag: lookupTag, operator: op)
+    }
+
+    /// Where a resident's PIN hash is kept: their PIN, or their duress PIN (which opens like it and raises a
+    /// silent alarm). Both are stored and looked up the same way.
+    enum PinKind {
+        case normal, duress
+
+        /// A constant table name, never input.
+        var table: String { self == .normal ? "pin" : "duressPin" }
+        var setAction: AuditAction { self == .normal ? .pinSet : .pinSetDuress }
+    }
+
+    /// Stores a PIN as a slow salted hash (and the keyed lookup tag PIN-only keypads need), replacing the
+    /// resident's earlier one of that kind, with its audit entry in the same transaction.
+    func store(_ pin: PIN, as kind: PinKind, of residentID: String, lookupTag: Bool, operator op: String) throws {
         let tag = lookupTag ? keys.lookupTag(of: pin) : nil
         let hash = try PinHash.make(pin)
         try write { db in
             try requireResident(residentID, in: db)
             try db.execute(
                 sql: """
-                    INSERT INTO pin (residentId, lookupTag, hash, createdAt) VALUES (?, ?, ?, ?)
+                    INSERT INTO \(kind.table) (residentId, lookupTag, hash, createdAt) VALUES (?, ?, ?, ?)
                     ON CONFLICT(residentId) DO UPDATE SET lookupTag = excluded.lookupTag, hash = excluded.hash,
                         createdAt = excluded.createdAt
                     """,
                 arguments: [residentID, tag, hash, now().millisecondsSince1970]
             )
-            try audit(AuditRecord(time: now(), category: .admin, action: .pinSet, residentID: residentID, operator: op), in: db)
+            try audit(AuditRecord(time: now(), category: .admin, action: kind.setAction, residentID: residentID, operator: op), in: db)
+        }
+    }
+
+    /// The residents whose PIN of `kind` is `pin`: typed alone, found by its keyed lookup tag; typed after
+    /// `unitCode`, by the slow hashes of that unit's residents only. The slow hashes are checked outside any
+    /// database read, and the holder's rules columns are read for the matches alone.
+    func holders(of pin: PIN, kind: PinKind, unitCode: String?) throws -> [CredentialHolder] {
+        let candidates: [(id: String, hash: String)] = try read { db in
+            if let unitCode {
+                return try Row.fetchAll(db, sql: "SELECT p.residentId, r.unit, p.hash FROM \(kind.table) p JOIN resident r ON r.id = p.residentId")
+                    .filter { KeypadUnit.code(of: $0["unit"]) == unitCode }
+                    .map { ($0["residentId"], $0["hash"]) }
+            }
+            return try Row.fetchAll(db, sql: "SELECT residentId, hash FROM \(kind.table) WHERE lookupTag = ?",
+                                    arguments: [keys.lookupTag(of: pin)])
+                .map { ($0["residentId"], $0["hash"]) }
+        }
+        // A unit with no PIN holders costs the same one slow hash as a household of one.
+        if kind == .normal, unitCode != nil, candidates.isEmpty { _ = PinHash.verify(pin, against: PinHash.placeholder) }
+        let matched = candidates.filter { PinHash.verify(pin, against: $0.hash) }.map(\.id)
+        guard !matched.isEmpty else { return [] }
+        return try read { db in
+            try matched.compactMap { id in
+                try Row.fetchOne(db, sql: "SELECT \(Self.holderColumns) FROM resident r WHERE r.id = ?", arguments: [id])
+                    .map(CredentialHolder.init(row:))
+            }
         }
     }
 
@@ -83,15 +125,7 @@ extension GateDatabase {
     /// Finds the holder of a PIN typed alone (PIN-only keypads): a keyed lookup, confirmed by the slow
     /// salted hash of every resident the tag points at.
     public func holders(ofPIN pin: PIN) throws -> PinMatch {
-        let tag = keys.lookupTag(of: pin)
-        let rows = try read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT \(Self.holderColumns), p.hash FROM pin p JOIN resident r ON r.id = p.residentId WHERE p.lookupTag = ?",
-                arguments: [tag]
-            ).map { (CredentialHolder(row: $0), $0["hash"] as String) }
-        }
-        return PinMatch(rows.filter { PinHash.verify(pin, against: $0.1) }.map(\.0))
+        PinMatch(try holders(of: pin, kind: .normal, unitCode: nil))
     }
 
     /// The one resident holding `pin` (PIN-only lookup); `nil` when nobody or several residents hold it.
@@ -103,14 +137,7 @@ extension GateDatabase {
     /// Finds the holder of a PIN typed after a unit code (unit + PIN keypads): only the slow hashes of
     /// the residents whose unit is typed as `unitCode` are checked; no lookup tag is used.
     public func holders(ofPIN pin: PIN, unitCode: String) throws -> PinMatch {
-        let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.holderColumns), r.unit, p.hash FROM pin p JOIN resident r ON r.id = p.residentId")
-                .filter { KeypadUnit.code(of: $0["unit"]) == unitCode }
-                .map { (CredentialHolder(row: $0), $0["hash"] as String) }
-        }
-        // A unit with no PIN holders costs the same one slow hash as a household of one.
-        if rows.isEmpty { _ = PinHash.verify(pin, against: PinHash.placeholder) }
-        return PinMatch(rows.filter { PinHash.verify(pin, against: $0.1) }.map(\.0))
+        PinMatch(try holders(of: pin, kind: .normal, unitCode: unitCode))
     }
 
     /// Who holds PINs, for the guessing budget of `optgate config check`.

@@ -20,35 +20,13 @@ extension GateDatabase {
         if let hash: String = found["hash"], PinHash.verify(pin, against: hash) {
             throw GateStoreError.invalidPIN("a duress PIN must differ from the resident's PIN")
         }
-        let tag = lookupTag ? keys.lookupTag(of: pin) : nil
-        let hash = try PinHash.make(pin)
-        try write { db in
-            try requireResident(residentID, in: db)
-            try db.execute(
-                sql: """
-                    INSERT INTO duressPin (residentId, lookupTag, hash, createdAt) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(residentId) DO UPDATE SET lookupTag = excluded.lookupTag, hash = excluded.hash,
-                        createdAt = excluded.createdAt
-                    """,
-                arguments: [residentID, tag, hash, now().millisecondsSince1970]
-            )
-            try audit(AuditRecord(time: now(), category: .admin, action: .pinSetDuress, residentID: residentID, operator: op), in: db)
-        }
+        try store(pin, as: .duress, of: residentID, lookupTag: lookupTag, operator: op)
     }
 
     /// The resident whose duress PIN `pin` is (typed alone, or after `unitCode`); `nil` when nobody's, or
     /// when several residents share it.
     public func duressHolder(ofPIN pin: PIN, unitCode: String?) throws -> CredentialHolder? {
-        let rows = try read { db in
-            if unitCode == nil {
-                return try Row.fetchAll(
-                    db, sql: "SELECT r.id, r.validUntil, r.unit, d.hash FROM duressPin d JOIN resident r ON r.id = d.residentId WHERE d.lookupTag = ?",
-                    arguments: [keys.lookupTag(of: pin)])
-            }
-            return try Row.fetchAll(db, sql: "SELECT r.id, r.validUntil, r.unit, d.hash FROM duressPin d JOIN resident r ON r.id = d.residentId")
-                .filter { KeypadUnit.code(of: $0["unit"]) == unitCode }
-        }
-        let holders = rows.filter { PinHash.verify(pin, against: $0["hash"]) }.map(CredentialHolder.init(row:))
+        let holders = try holders(of: pin, kind: .duress, unitCode: unitCode)
         return holders.count == 1 ? holders[0] : nil
     }
 
