@@ -129,14 +129,6 @@ public struct DaemonStatus: Codable, Sendable {
 }
 
 extension DaemonStatus {
-    /// The same, with the counts by name: for `GateService`, until it passes `StoreCounts`. An empty (or
-    /// incomplete) dictionary means the store could not be read.
-    public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: [String: Int],
-                services: [ServiceHealth]? = nil, storage: StorageHealth? = nil) {
-        self.init(version: version, pid: pid, startedAt: startedAt, simulated: simulated, face: face, doors: doors,
-                  counts: StoreCounts(named: counts), services: services, storage: storage)
-    }
-
     private enum CodingKeys: String, CodingKey {
         case version, pid, startedAt, simulated, face, doors, counts, services, storage, warnings
     }
