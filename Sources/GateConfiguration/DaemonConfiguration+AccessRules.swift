@@ -1,4 +1,3 @@
-public import Foundation
 public import GateCore
 
 extension DaemonConfiguration {
@@ -83,7 +82,7 @@ extension DaemonConfiguration.Door {
     }
 }
 
-/// A time of day, `HH:MM`, in the box's local time zone.
+/// A time of day, `HH:MM`, in the site's time zone (`site.timeZone`), like every schedule.
 public struct DailyTime: Sendable, Hashable {
     public var hour: Int
     public var minute: Int
@@ -97,12 +96,14 @@ public struct DailyTime: Sendable, Hashable {
         self.minute = minute
     }
 
-    /// How long from `date` until this time of day next comes round in `zone` (never zero).
-    public func interval(after date: Date, in zone: TimeZone = .current) -> Duration {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let next = calendar.nextDate(after: date, matching: DateComponents(hour: hour, minute: minute, second: 0),
-                                     matchingPolicy: .nextTime) ?? date.addingTimeInterval(86_400)
-        return .milliseconds(Int64(next.timeIntervalSince(date) * 1000))
+    /// How long from `wall` until this time of day next comes round in `zone` (never zero). The same
+    /// civil-time conversion the schedules use, so a gate box whose system clock is in UTC still resets at
+    /// the site's local hour.
+    public func interval(after wall: WallTime, in zone: SiteTimeZone) -> Duration {
+        let minuteOfDay = hour * 60 + minute
+        let today = zone.local(wall).date
+        var next = zone.wallTime(of: today, minute: minuteOfDay)
+        if next <= wall { next = zone.wallTime(of: today.adding(days: 1), minute: minuteOfDay) }
+        return .milliseconds(next.millisecondsSince1970 - wall.millisecondsSince1970)
     }
 }

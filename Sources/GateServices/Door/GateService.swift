@@ -192,9 +192,9 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
                 }
             }
             if let reset = configuration.presenceDailyReset {
-                group.addTask { [continuation, clock] in
+                group.addTask { [continuation, clock, zone = configuration.siteTimeZone] in
                     while !Task.isCancelled {
-                        try? await clock.sleep(for: reset.interval(after: Date()))
+                        try? await clock.sleep(for: reset.interval(after: .current(), in: zone))
                         if Task.isCancelled { break }
                         continuation.yield(.resetPresence)
                     }
