@@ -211,6 +211,11 @@ step fps
 # ---- 7. Reload: a changed pulse applies; an invalid config is refused, the old one stays.
 pulse_length() { # the last completed relay pulse, seconds
   awk '$2==1{on=$1} $2==0 && on!=""{len=$1-on; on=""} END{printf "%.1f", len}' $S/relay.log; }
+# The watcher samples the line every 0.2 s, so relay.log can trail the line itself: wait until the log
+# shows the new pulse both begun and ended before measuring it (measuring on relay_is 0 alone read the
+# previous pulse once, when the log was still one sample behind).
+pulse_after() { # pulse_after RELAY_ONES_BEFORE
+  wait_for 15 sh -c "[ \$(grep -c ' 1\$' $S/relay.log) -gt $1 ] && tail -n 1 $S/relay.log | grep -q ' 0\$'"; pulse_length; }
 pid=$(prop MainPID)
 gate_config 5 > /etc/optgate/optgated.json
 t1=$(now_epoch)
@@ -218,8 +223,8 @@ systemctl reload optgated.service
 check "systemctl reload: 'configuration reloaded' in the journal" wait_for 30 journal_has "$t1" "configuration reloaded"
 wait_for 10 relay_is 0; before=$(relay_ones); t1=$(now_epoch)
 echo 04A1B2C3D4E5F6 >&3
-granted_by card "$t1" "$before"; wait_for 15 relay_is 0
-len=$(pulse_length)
+granted_by card "$t1" "$before"
+len=$(pulse_after "$before")
 check "reloaded pulse applies: relay held ${len}s (pulseSeconds 2 -> 5)" awk -v l="$len" 'BEGIN{exit !(l >= 4.0)}'
 echo '{"doors": [{"name": "main", "relay": {"pulseSeconds": 99}}' > /etc/optgate/optgated.json
 t1=$(now_epoch)
@@ -228,8 +233,8 @@ check "invalid config: reload refused in the journal" wait_for 30 journal_has "$
 check "invalid config: same process still active (MainPID $pid)" sh -c "systemctl -q is-active optgated && [ \"\$(systemctl show -p MainPID --value optgated)\" = $pid ]"
 wait_for 10 relay_is 0; before=$(relay_ones); t1=$(now_epoch)
 echo 04A1B2C3D4E5F6 >&3
-granted_by card "$t1" "$before"; wait_for 15 relay_is 0
-len=$(pulse_length)
+granted_by card "$t1" "$before"
+len=$(pulse_after "$before")
 check "old config keeps running: card still granted with the 5 s pulse (${len}s)" awk -v l="$len" 'BEGIN{exit !(l >= 4.0)}'
 gate_config 2 > /etc/optgate/optgated.json
 systemctl reload optgated.service
