@@ -96,6 +96,12 @@ struct ConfigObject {
         }
     }
 
+    /// An array of any length of numbers, each within `range`.
+    mutating func numberArray(_ key: String, range: ClosedRange<Double>) throws(ConfigurationError) -> [Double]? {
+        guard case .array(let array)? = values[key] else { return try numbers(key, count: 0, range: range) }
+        return try numbers(key, count: array.count, range: range)
+    }
+
     mutating func stringArray(_ key: String, default value: [String]) throws(ConfigurationError) -> [String] {
         consumed.insert(key)
         guard let raw = values[key] else { return value }

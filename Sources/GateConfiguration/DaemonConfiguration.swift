@@ -55,6 +55,10 @@ public struct DaemonConfiguration: Sendable {
     }
     /// `retention.accessEventDays` (1–3650, default 180): older access and alarm events are blanked.
     public var accessEventRetentionDays: Int
+    /// `retention.consentLedgerDays`, `retention.assessmentDays` (≥ 1096 when given): docs/compliance.md.
+    public var complianceRetention = ComplianceRetention()
+    /// The `compliance` section: filing thresholds, controller and contact (docs/compliance.md).
+    public var compliance = ComplianceConfiguration()
     /// The `face` section (docs/configuration.md#face).
     public var face: FaceConfiguration
     /// Whether face entry runs: a door accepts face and a frame source is configured.
@@ -124,7 +128,9 @@ public struct DaemonConfiguration: Sendable {
 
         var retention = try root.object("retention")
         accessEventRetentionDays = try retention.integer("accessEventDays", default: 180, range: 1...3650)
+        complianceRetention = try Self.readComplianceRetention(&retention)
         try retention.finish()
+        compliance = try Self.readCompliance(&root)
 
         var faceObject = try root.object("face")
         face = try FaceConfiguration(&faceObject, doors: doors)

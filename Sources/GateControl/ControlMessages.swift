@@ -113,6 +113,8 @@ public struct DaemonStatus: Codable, Sendable {
     public var storage: StorageHealth?
     /// Configuration choices that weaken security, as sentences (e.g. an OSDP reader with `insecure: true`).
     public var warnings: [String]?
+    /// The filing counter (R14): people with face data, thresholds crossed, the filing deadline once reached.
+    public var filing: FilingStatus?
 
     public init(version: String, pid: Int32, startedAt: WallTime, simulated: Bool, face: FaceStatus, doors: [DoorStatus], counts: StoreCounts?,
                 services: [ServiceHealth]? = nil, storage: StorageHealth? = nil) {
@@ -130,7 +132,7 @@ public struct DaemonStatus: Codable, Sendable {
 
 extension DaemonStatus {
     private enum CodingKeys: String, CodingKey {
-        case version, pid, startedAt, simulated, face, doors, counts, services, storage, warnings
+        case version, pid, startedAt, simulated, face, doors, counts, services, storage, warnings, filing
     }
 
     /// `counts` is always present: `{}` when the store could not be read, as it was when it was a dictionary.
@@ -147,6 +149,7 @@ extension DaemonStatus {
         services = try container.decodeIfPresent([ServiceHealth].self, forKey: .services)
         storage = try container.decodeIfPresent(StorageHealth.self, forKey: .storage)
         warnings = try container.decodeIfPresent([String].self, forKey: .warnings)
+        filing = try container.decodeIfPresent(FilingStatus.self, forKey: .filing)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -159,6 +162,7 @@ extension DaemonStatus {
         try container.encode(doors, forKey: .doors)
         try container.encode(counts?.named ?? [:], forKey: .counts)
         try container.encodeIfPresent(services, forKey: .services)
+        try container.encodeIfPresent(filing, forKey: .filing)
         try container.encodeIfPresent(storage, forKey: .storage)
         try container.encodeIfPresent(warnings, forKey: .warnings)
     }

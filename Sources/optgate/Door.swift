@@ -72,6 +72,7 @@ struct Status: ParsableCommand {
         if let storage = status.storage, storage.state != "ok" {
             print(Output.safe("ALARM audit log not writable since \(storage.since.map(Output.time) ?? "?"): \(storage.reason ?? "unknown error"); decisions go on, \(storage.pendingEntries) entries waiting in memory, \(storage.droppedEntries) lost"))
         }
+        if let filing = status.filing { print(filing.summary) }
         print((status.counts?.named ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 }

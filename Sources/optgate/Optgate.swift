@@ -18,7 +18,7 @@ struct Optgate: ParsableCommand {
             Init.self, ResidentCommand.self, CardCommand.self, PinCommand.self, ConsentCommand.self,
             NoticeCommand.self, Events.self, AuditCommand.self, Export.self, DoorCommand.self, Status.self,
             ConfigCommand.self, Simulate.self, FaceCommand.self, ScheduleCommand.self, CalendarCommand.self, GroupCommand.self,
-            VisitorCommand.self, ReaderCommand.self,
+            VisitorCommand.self, ReaderCommand.self, ComplianceCommand.self,
         ]
     )
 

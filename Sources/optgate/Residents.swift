@@ -26,6 +26,7 @@ struct ResidentJSON: Encodable {
     var pin: Bool
     var faceTemplates: Int
     var faceConsent: Bool
+    var under14: Bool
 
     init(_ resident: Resident) {
         id = resident.id
@@ -37,6 +38,7 @@ struct ResidentJSON: Encodable {
         pin = resident.hasPIN
         faceTemplates = resident.faceTemplates
         faceConsent = resident.faceConsent
+        under14 = resident.under14
     }
 }
 
@@ -54,6 +56,8 @@ struct ResidentCommand: ParsableCommand {
         @Option(help: "Unit, e.g. 3-2-1501.") var unit: String
         @Option(help: "Last day of access (YYYY-MM-DD, through the end of that day) or an ISO 8601 time.")
         var validUntil: String?
+        @Flag(name: .customLong("under-14"), help: "The resident is a child under 14: face consent needs a guardian's (consent grant --guardian-name, --guardian-relation, --guardian-method).")
+        var under14 = false
 
         func validate() throws {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a name.") }
@@ -65,7 +69,7 @@ struct ResidentCommand: ParsableCommand {
 
         func run() throws {
             let id = try global.database().addResident(name: name, unit: unit, validUntil: validUntil.flatMap(parseDate),
-                                                       operator: currentOperator)
+                                                       under14: under14, operator: currentOperator)
             print(id)
         }
     }
@@ -106,6 +110,7 @@ struct ResidentCommand: ParsableCommand {
             print("cards:         \(resident.cards.isEmpty ? "none" : resident.cards.map { "…\($0)" }.joined(separator: ", "))")
             print("PIN:           \(resident.hasPIN ? "set" : "not set")")
             print("face consent:  \(resident.faceConsent ? "active" : "none")")
+            if resident.under14 { print("under 14:      yes (face consent needs a guardian's)") }
             print("face templates: \(resident.faceTemplates)")
         }
     }

@@ -215,6 +215,9 @@ extension ResidentCommand {
         var validUntil: String?
         @Option(help: "An access group; repeat for several. --group default puts the resident back in the default group.")
         var group: [String] = []
+        @Flag(name: .customLong("under-14"), inversion: .prefixedNo,
+              help: "Mark the resident as a child under 14 (face consent then needs a guardian's), or not.")
+        var under14: Bool?
 
         func change(_ text: String?, endOfDay: Bool, flag: String) throws -> FieldChange<WallTime> {
             guard let text else { return .keep }
@@ -228,8 +231,8 @@ extension ResidentCommand {
         func validate() throws {
             _ = try change(validFrom, endOfDay: false, flag: "--valid-from")
             _ = try change(validUntil, endOfDay: true, flag: "--valid-until")
-            if validFrom == nil && validUntil == nil && group.isEmpty {
-                throw ValidationError("Please give --valid-from, --valid-until or --group.")
+            if validFrom == nil && validUntil == nil && group.isEmpty && under14 == nil {
+                throw ValidationError("Please give --valid-from, --valid-until, --group or --under-14/--no-under-14.")
             }
             if group.contains("default") && group.count > 1 {
                 throw ValidationError("--group default cannot be combined with other groups.")
@@ -239,6 +242,11 @@ extension ResidentCommand {
         func run() throws {
             let groups: [String]? = group.isEmpty ? nil : (group == ["default"] ? [] : group)
             let database = try global.database()
+            if let under14 {
+                try database.setUnder14(id, under14, operator: currentOperator)
+                print("updated \(id): \(under14 ? "under 14: face consent needs a guardian's" : "not under 14")")
+                if validFrom == nil && validUntil == nil && group.isEmpty { return }
+            }
             try database.updateResident(id, validFrom: try change(validFrom, endOfDay: false, flag: "--valid-from"),
                                         validUntil: try change(validUntil, endOfDay: true, flag: "--valid-until"),
                                         groups: groups, operator: currentOperator)

@@ -168,6 +168,10 @@ struct Optgated: AsyncParsableCommand {
         services.append(.init(service: AuditHeadService(database: database, clock: ContinuousClock(), logger: logger)))
         services.append(.init(service: SupervisedService(name: "move-out", service: MoveOutService(database: database, logger: logger),
                                                          health: health, logger: logger)))
+        services.append(.init(service: SupervisedService(
+            name: "filing counter", service: FilingCounterService(database: database, thresholds: { [gate] in gate.configuration.compliance.filingThresholds },
+                                                                  logger: logger),
+            health: health, logger: logger)))
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(

@@ -16,7 +16,10 @@ import Testing
         let result = gate.run(["status", "--json"])
         try #require(result.succeeded, "\(result.stderr)")
         let status = try object(result.stdout)
-        #expect(Set(status.keys) == ["version", "pid", "startedAt", "simulated", "face", "doors", "counts", "services", "storage"])
+        #expect(Set(status.keys) == ["version", "pid", "startedAt", "simulated", "face", "doors", "counts", "services", "storage", "filing"])
+        // The filing counter (docs/compliance.md): added, never renamed.
+        let filing = try #require(status["filing"] as? [String: Any])
+        #expect(Set(filing.keys).isSuperset(of: ["people", "warnAt", "filingThreshold", "crossed"]))
 
         let face = try #require(status["face"] as? [String: Any])
         #expect(Set(face.keys) == ["state", "templates", "needingReenrolment", "framesProcessed", "framesSkipped", "facesAnalysed",

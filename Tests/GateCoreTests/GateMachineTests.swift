@@ -357,3 +357,39 @@ private let bob = CredentialHolder(residentID: "bob", validUntil: nil)
         #expect(effects == [.reply(RequestID(1), .failure("no door is named back"))])
     }
 }
+
+/// Decision latency (R2, docs/compliance.md): from the first input of the presentation to the decision.
+extension GateMachineTests {
+    @Test func aDecisionsLatencyRunsFromTheFirstInputOfThePresentationToTheDecision() {
+        var rig = Rig()
+        rig.cards[[1, 2, 3, 4]] = alice
+        rig.pins["246810"] = alice
+        rig.advance(to: 1)
+        rig.input(.card(door: "main", CardUID(bytes: [1, 2, 3, 4])!))
+        rig.advance(to: 1.25)  // the store took 250 ms
+        rig.answer()
+        #expect(rig.audits.last?.method == .card && rig.audits.last?.latency == .milliseconds(250))
+
+        // A PIN: from its first key, through a slow typist and the slow hash, to the decision.
+        rig.advance(to: 10)
+        for (index, digit) in "246810".enumerated() {
+            rig.advance(to: 10 + Double(index) * 0.5)
+            rig.send(.input(.key(door: "main", KeypadKey(character: digit)!, keypad: "kp"), request: nil))
+        }
+        rig.advance(to: 13)
+        rig.input(.key(door: "main", .submit, keypad: "kp"))
+        rig.advance(to: 13.1)
+        rig.answer()
+        #expect(rig.audits.last?.method == .pin && rig.audits.last?.result == .granted)
+        #expect(rig.audits.last?.latency == .milliseconds(3100))
+
+        // A stranger's face is decided on its own input; an exit request is no credential and has none.
+        rig.advance(to: 20)
+        rig.input(.face(door: "main", residentID: nil))
+        #expect(rig.audits.last?.reason == .noMatch && rig.audits.last?.latency == .zero)
+        rig.input(.exitRequest(door: "main"))
+        #expect(rig.audits.last?.method == .rex && rig.audits.last?.latency == nil)
+        // The machine's own detail is unchanged: latency travels beside it.
+        #expect(rig.audits.allSatisfy { $0.detail["latencyMs"] == nil })
+    }
+}

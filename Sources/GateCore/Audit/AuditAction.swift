@@ -51,6 +51,12 @@ public enum AuditAction: Sendable, Hashable {
     case visitorIssue
     /// A visitor pass was revoked (`visitor.revoke`).
     case visitorRevoke
+    /// A notice version was added (`notice.add`): version, language and SHA-256, never the text.
+    case noticeAdd
+    /// The people with face data reached a filing threshold (`filing.threshold`, an alarm): once per threshold.
+    case filingThreshold
+    /// An impact assessment or compliance report was generated (`compliance.assessment`): kind and SHA-256.
+    case complianceAssessment
 
     /// What a door entry is about: the credential method, else the decision's reason.
     public enum DoorSubject: Sendable, Hashable {
@@ -76,6 +82,7 @@ public enum AuditAction: Sendable, Hashable {
         .residentAdd, .residentErase, .cardAdd, .cardRemove, .pinSet, .pinClear, .consentGrant, .consentWithdraw,
         .faceEnroll, .faceDelete, .eventsPurge, .doorLockdown, .pinSetDuress, .residentUpdate, .residentMoveOut,
         .scheduleAdd, .calendarImport, .groupAdd, .doorPassage, .visitorIssue, .visitorRevoke,
+        .noticeAdd, .filingThreshold, .complianceAssessment,
     ].map { ($0.rawValue, $0) })
 
     /// Actions that blank earlier entries (`redactedBy` points at them).
@@ -113,6 +120,9 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .doorPassage: "door.passage"
         case .visitorIssue: "visitor.issue"
         case .visitorRevoke: "visitor.revoke"
+        case .noticeAdd: "notice.add"
+        case .filingThreshold: "filing.threshold"
+        case .complianceAssessment: "compliance.assessment"
         }
     }
 

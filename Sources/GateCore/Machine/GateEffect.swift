@@ -48,6 +48,9 @@ public struct AuditIntent: Sendable, Hashable {
     public var detail: [String: String]
     /// The journal line written with the entry (it carries the entry's seq), if any.
     public var journal: JournalMessage?
+    /// A credential decision's latency (R2): from the first input of the presentation (card read, first key,
+    /// the recogniser's verdict, QR read) to the decision. Recorded as `latencyMs` in the entry's detail.
+    public var latency: Duration? = nil
 
     public init(time: WallTime, category: AuditCategory, action: AuditAction, door: String? = nil, method: AccessMethod? = nil,
                 result: AccessResult? = nil, reason: DecisionReason? = nil, residentID: String? = nil, operator: String? = nil,

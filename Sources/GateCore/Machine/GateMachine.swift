@@ -60,6 +60,8 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
         var request: RequestID?
         /// When `#` was pressed: a second factor counts as in time when it was typed in time.
         var submittedAt: Instant
+        /// The first key of the entry: where the decision's latency starts (R2).
+        var firstKeyAt: Instant? = nil
         var scopes: [GuessScope] = []
         var before: PinGuessLimits?
         var started: [GuessScope] = []
@@ -80,6 +82,12 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
     private var scheduled: Set<Instant> = []
     /// When the rules next change (passage), as an instant of the executor's clock.
     private var rulesDeadline: Instant?
+    /// The presentation being decided: when its first input came and now, for the decision's latency (R2).
+    private var presentation: (start: Instant, now: Instant)?
+    /// The first key of each keypad's entry in progress (`door` + U+001F + `keypad`).
+    private var keypadStarts: [String: Instant] = [:]
+    /// When the presentation behind each lookup began.
+    private var lookupStarts: [LookupID: Instant] = [:]
 
     public init(settings: GateSettings) {
         self.settings = settings
@@ -106,10 +114,15 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
             presence = saved.filter { wall < $0.value.advanced(by: settings.presenceTimeout) }
             updatePassage(now: now, wall: wall, into: &effects)
         case .input(let input, let request):
+            presentation = (now, now)
             handle(input, request: request, now: now, wall: wall, into: &effects)
+            presentation = nil
         case .lookedUp(let id, let answer):
+            let start = lookupStarts.removeValue(forKey: id)
             guard let waiting = pending.removeValue(forKey: id) else { break }
+            presentation = start.map { ($0, now) }
             answered(waiting, answer, now: now, wall: wall, into: &effects)
+            presentation = nil
         case .tick:
             tick(now: now, wall: wall, into: &effects)
         case .maintenance:
@@ -172,7 +185,13 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
             return
         case .key(_, let key, let keypad):
             let rules = settings.pinEntry
+            let entry = name + "\u{1F}" + keypad
+            let before = doors[name]!.keypads[keypad]
+            if before == nil || before!.state == .idle || before!.nextDeadline.map({ $0 <= now }) == true { keypadStarts[entry] = now }
+            let firstKeyAt = keypadStarts[entry] ?? now
+            presentation = (firstKeyAt, now)
             let action = doors[name]!.keypads[keypad, default: PinEntryStateMachine(rules: rules)].key(key, at: now)
+            if doors[name]!.keypads[keypad]!.state == .idle { keypadStarts[entry] = nil }
             switch action {
             case .none, .timedOut:
                 break
@@ -181,7 +200,8 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
                 record(denied, method: .pin, door: name, now: now, wall: wall, into: &effects)
                 decision = denied
             case .submit(let pin, let unit):
-                pinQueue.append(PinAttempt(door: name, keypad: keypad, pin: pin, unit: unit, request: request, submittedAt: now))
+                pinQueue.append(PinAttempt(door: name, keypad: keypad, pin: pin, unit: unit, request: request, submittedAt: now,
+                                           firstKeyAt: firstKeyAt))
                 startNextPIN(now: now, wall: wall, into: &effects)
                 return
             }
@@ -267,6 +287,7 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
         nextLookup += 1
         let id = LookupID(nextLookup)
         pending[id] = waiting
+        lookupStarts[id] = presentation?.start
         effects.append(.lookUp(id, query))
     }
 
@@ -279,8 +300,11 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
     /// restart nor a kill during the slow hash wins a free guess; only a PIN that turns out to be a
     /// resident's takes its own charge back. Nobody else's success ever lowers the count.
     private mutating func startNextPIN(now: Instant, wall: WallTime, into effects: inout [Effect]) {
+        let outer = presentation
+        defer { presentation = outer }
         while !pinInFlight, !pinQueue.isEmpty {
             var attempt = pinQueue.removeFirst()
+            presentation = (attempt.firstKeyAt ?? attempt.submittedAt, now)
             let door = attempt.door
             if let refused = refusedByDoor(door, method: .pin, wall: wall, into: &effects) {
                 replyState(attempt.request, door: door, decision: refused, into: &effects)
@@ -622,11 +646,16 @@ public struct GateMachine<Instant: InstantProtocol & Sendable>: Sendable where I
             return
         }
         let journal: JournalMessage = decision.reason == .noMatch ? .faceNoMatch : category == .alarm ? .doorAlarm : .accessDecision
-        effects.append(.audit(AuditIntent(
+        var intent = AuditIntent(
             time: wall, category: category, action: .door(category, method: method, reason: decision.reason),
             door: door, method: method, result: decision.result, reason: decision.reason, residentID: decision.residentID,
             operator: op, detail: detail, journal: journal
-        )))
+        )
+        if category == .access, decision.result == .granted || decision.result == .denied, let method,
+           AccessMethod.parityMethods.contains(method), let presentation {
+            intent.latency = presentation.start.duration(to: presentation.now)
+        }
+        effects.append(.audit(intent))
     }
 
     /// One counted entry per closed flood window; `all` at shutdown.

@@ -43,6 +43,6 @@ extension AuditRecord {
     init(_ intent: AuditIntent) {
         self.init(time: intent.time, category: intent.category, action: intent.action, door: intent.door, method: intent.method,
                   result: intent.result, reason: intent.reason, residentID: intent.residentID, operator: intent.operator,
-                  detail: intent.detail)
+                  detail: intent.latency.map { intent.detail.merging(["latencyMs": String($0.wholeMilliseconds)]) { $1 } } ?? intent.detail)
     }
 }

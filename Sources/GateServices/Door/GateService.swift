@@ -272,6 +272,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
             storeQueue.async {
                 var status = snapshot
                 status.counts = self.counts()
+                status.filing = try? self.database.filingStatus(self.configuration.compliance.filingThresholds,
+                                                                zone: self.configuration.siteTimeZone)
                 reply(ControlResponse(ok: true, status: status))
             }
         }

@@ -16,6 +16,8 @@ public struct ConsentRecord: Sendable, Hashable, Codable {
     /// Doors the consent covers; `["*"]` for all.
     public var scope: [String]
     public var device: String
+    /// For a resident under 14 (R6): who consented on the child's behalf; `nil` for adults.
+    public var guardian: GuardianConsent? = nil
 }
 
 extension GateDatabase {
@@ -28,19 +30,21 @@ extension GateDatabase {
     /// - Throws: `GateStoreError.consentAlreadyActive` when a consent with the same scope is in force.
     public func grantConsent(
         residentID: String, notice: Notice, method: ConsentMethod, operator op: String, scope: [String] = ["*"],
-        device: String = GateDatabase.deviceName
+        device: String = GateDatabase.deviceName, guardian: GuardianConsent? = nil
     ) throws -> ConsentRecord {
         try write { db in
             try requireResident(residentID, in: db)
+            try requireGuardian(guardian, for: residentID, in: db)
             let superseded = try activeConsentID(for: residentID, in: db)
             if let superseded,
                try String.fetchOne(db, sql: "SELECT scope FROM consent WHERE id = ?", arguments: [superseded]) == scope.joined(separator: ",") {
                 throw GateStoreError.consentAlreadyActive(residentID: residentID)
             }
             let record = try appendConsent(residentID, .grant, notice: (notice.version, notice.sha256, notice.language),
-                                           method: method, operator: op, scope: scope, device: device, in: db)
+                                           method: method, operator: op, scope: scope, device: device, guardian: guardian, in: db)
             var detail = ["consent": String(record.id), "notice": notice.version, "method": method.rawValue,
                           "scope": scope.joined(separator: ",")]
+            if let guardian { detail["guardianRelation"] = guardian.relation; detail["guardianMethod"] = guardian.method }
             if let superseded {
                 try db.execute(sql: "UPDATE faceTemplate SET consentId = ? WHERE residentId = ? AND consentId = ?",
                                arguments: [record.id, residentID, superseded])
@@ -97,27 +101,30 @@ extension GateDatabase {
                 time: WallTime(millisecondsSince1970: row["time"]),
                 noticeVersion: row["noticeVersion"], noticeSHA256: row["noticeSHA256"], language: row["language"],
                 method: ConsentMethod(rawValue: row["method"]) ?? .console, operator: row["operator"],
-                scope: scope.split(separator: ",").map(String.init), device: row["device"]
+                scope: scope.split(separator: ",").map(String.init), device: row["device"],
+                guardian: GuardianConsent(row: row)
             )
         }
     }
 
     func appendConsent(
         _ residentID: String, _ action: ConsentAction, notice: (version: String, sha256: String, language: String),
-        method: ConsentMethod, operator op: String, scope: [String], device: String, in db: Database
+        method: ConsentMethod, operator op: String, scope: [String], device: String, guardian: GuardianConsent? = nil, in db: Database
     ) throws -> ConsentRecord {
         let time = now()
         try db.execute(
             sql: """
-                INSERT INTO consent (residentId, action, time, noticeVersion, noticeSHA256, language, method, operator, scope, device)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO consent (residentId, action, time, noticeVersion, noticeSHA256, language, method, operator, scope, device,
+                                     guardianName, guardianRelation, guardianMethod)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [residentID, action.rawValue, time.millisecondsSince1970, notice.version, notice.sha256,
-                        notice.language, method.rawValue, op, scope.joined(separator: ","), device]
+                        notice.language, method.rawValue, op, scope.joined(separator: ","), device,
+                        guardian?.name, guardian?.relation, guardian?.method]
         )
         return ConsentRecord(id: db.lastInsertedRowID, residentID: residentID, action: action, time: time,
                              noticeVersion: notice.version, noticeSHA256: notice.sha256, language: notice.language,
-                             method: method, operator: op, scope: scope, device: device)
+                             method: method, operator: op, scope: scope, device: device, guardian: guardian)
     }
 
     /// This gate's name in consent records: the host name.

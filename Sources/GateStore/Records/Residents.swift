@@ -14,19 +14,24 @@ public struct Resident: Sendable, Hashable, Codable {
     public var hasPIN: Bool
     public var faceTemplates: Int
     public var faceConsent: Bool
+    /// Under 14 (R6): face consent needs a guardian's.
+    public var under14: Bool = false
 }
 
 extension GateDatabase {
     /// Adds a resident. - Returns: the new random id (`r` and 12 hex digits).
-    public func addResident(name: String, unit: String, validUntil: WallTime?, operator op: String) throws -> String {
+    /// - Parameter under14: a child under 14 (R6): face consent for them needs a guardian's.
+    public func addResident(name: String, unit: String, validUntil: WallTime?, under14: Bool = false, operator op: String) throws -> String {
         let id = "r" + (0..<6).map { _ in UInt8.random(in: 0...255) }.hex
         try write { db in
             try db.execute(
-                sql: "INSERT INTO resident (id, displayName, unit, validUntil, createdAt) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, name, unit, validUntil?.millisecondsSince1970, now().millisecondsSince1970]
+                sql: "INSERT INTO resident (id, displayName, unit, validUntil, createdAt, under14) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, name, unit, validUntil?.millisecondsSince1970, now().millisecondsSince1970, under14]
             )
+            var detail = validUntil.map { ["validUntil": String($0.millisecondsSince1970)] } ?? [:]
+            if under14 { detail["under14"] = "yes" }
             try audit(AuditRecord(time: now(), category: .admin, action: .residentAdd, residentID: id, operator: op,
-                                  detail: validUntil.map { ["validUntil": String($0.millisecondsSince1970)] } ?? [:]), in: db)
+                                  detail: detail), in: db)
         }
         return id
     }
@@ -57,7 +62,8 @@ extension GateDatabase {
             cards: try String.fetchAll(db, sql: "SELECT uidLast4 FROM card WHERE residentId = ? ORDER BY id", arguments: [id]),
             hasPIN: try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM pin WHERE residentId = ?)", arguments: [id]) ?? false,
             faceTemplates: try Int.fetchOne(db, sql: "SELECT count(*) FROM faceTemplate WHERE residentId = ?", arguments: [id]) ?? 0,
-            faceConsent: try activeConsentID(for: id, in: db) != nil
+            faceConsent: try activeConsentID(for: id, in: db) != nil,
+            under14: (row["under14"] as Int?) == 1
         )
     }
 
