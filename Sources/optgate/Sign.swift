@@ -127,7 +127,11 @@ struct GateSign {
         html += "<p class=\"lead\">\(l.t("Optional. Card and PIN always work at this gate, with no extra steps.", "自愿选择。本门禁始终可用门卡或密码通行，无需额外步骤。"))</p><dl>"
         for (term, text) in rows { html += "<dt>\(escapeHTML(term))</dt><dd>\(escapeHTML(text))</dd>" }
         html += "</dl><h2>\(l.t("Notice", "告知书")) v\(escapeHTML(notice.version))</h2><div class=\"notice\">"
-        html += notice.text.components(separatedBy: "\n\n").map { "<p>\(escapeHTML($0))</p>" }.joined()
+        // Paragraphs are blank-line separated; the file's own line breaks inside one are not the sign's.
+        html += notice.text.components(separatedBy: "\n\n").map { paragraph in
+            let lines = paragraph.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            return "<p>\(escapeHTML(lines.joined(separator: l == .zh ? "" : " ")))</p>"
+        }.joined()
         html += "</div><p class=\"hash\">sha256 \(notice.sha256)</p></section>"
         return html
     }
@@ -145,7 +149,7 @@ struct GateSign {
         h1 { font-size: 22pt; margin: 0 0 3mm; color: #064; } h2 { font-size: 12pt; margin: 5mm 0 2mm; }
         .lead { font-size: 14pt; font-weight: bold; background: #e6f6ee; padding: 3mm; border-radius: 4px; }
         dt { font-weight: bold; margin-top: 2mm; font-size: 11pt; } dd { margin: 0 0 1mm 0; font-size: 11pt; }
-        .notice p { font-size: 8.5pt; margin: 1.2mm 0; line-height: 1.35; white-space: pre-line; }
+        .notice p { font-size: 8.5pt; margin: 1.2mm 0; line-height: 1.35; }
         .hash { font-size: 7pt; color: #555; word-break: break-all; }
         </style></head><body><div class="sign">
         \(column(.zh, zh))
