@@ -26,6 +26,33 @@ import Testing
         #expect(actions.contains("visitor.issue"))
     }
 
+    @Test func endedPassesAreDeletedNameAndAllOnceTheRetentionPeriodPasses() throws {
+        _ = try issue(days: 1)  // expires
+        let revoked = try issue(days: 30)
+        let current = try fixture.store.issueVisitorPass(doors: ["main"], validFor: .seconds(60 * 86_400), uses: 1,
+                                                        name: "Plumber Li", operator: "test")
+        try fixture.store.revokeVisitorPass(id: revoked.pass.id, operator: "test")
+
+        fixture.clock.advance(days: 30)  // ended 29 and 30 days ago: still within 30 days' retention
+        #expect(try fixture.store.purgeVisitorPasses(endedMoreThanDays: 30, operator: "test") == 0)
+        #expect(fixture.filesContain(Data("Courier Zhang".utf8)))
+
+        fixture.clock.advance(days: 2)
+        #expect(try fixture.store.purgeVisitorPasses(endedMoreThanDays: 30, operator: "test") == 2)
+        #expect(try fixture.store.visitorPasses().map(\.id) == [current.pass.id], "the pass still valid stays")
+        #expect(!fixture.filesContain(Data("Courier Zhang".utf8)), "no name left in the database or its log")
+        let doorRows = try fixture.raw().read { try String.fetchAll($0, sql: "SELECT passId FROM visitorPassDoor") }
+        #expect(doorRows == [current.pass.id], "the ended passes' doors went with them")
+        let purges = try fixture.raw().read {
+            try String.fetchAll($0, sql: "SELECT detail FROM auditEntry WHERE action = 'visitor.purge'")
+        }
+        #expect(purges.count == 1 && purges[0].contains("2") && !purges[0].contains("Courier"))
+        guard case .intact = try fixture.store.verifyAudit() else {
+            Issue.record("the audit chain no longer verifies after the purge")
+            return
+        }
+    }
+
     @Test func aCodeWorksItsUsesThenIsUsedUpAndAnUnknownCodeIsNobodys() throws {
         let issued = try issue(uses: 2)
         let code = PIN(issued.code)!

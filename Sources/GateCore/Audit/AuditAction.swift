@@ -51,6 +51,8 @@ public enum AuditAction: Sendable, Hashable {
     case visitorIssue
     /// A visitor pass was revoked (`visitor.revoke`).
     case visitorRevoke
+    /// Passes that ended longer ago than the retention period were deleted, names and all (`visitor.purge`).
+    case visitorPurge
     /// A notice version was added (`notice.add`): version, language and SHA-256, never the text.
     case noticeAdd
     /// The people with face data reached a filing threshold (`filing.threshold`, an alarm): once per threshold.
@@ -82,6 +84,7 @@ public enum AuditAction: Sendable, Hashable {
         .residentAdd, .residentErase, .cardAdd, .cardRemove, .pinSet, .pinClear, .consentGrant, .consentWithdraw,
         .faceEnroll, .faceDelete, .eventsPurge, .doorLockdown, .pinSetDuress, .residentUpdate, .residentMoveOut,
         .scheduleAdd, .calendarImport, .groupAdd, .doorPassage, .visitorIssue, .visitorRevoke,
+        .visitorPurge,
         .noticeAdd, .filingThreshold, .complianceAssessment,
     ].map { ($0.rawValue, $0) })
 
@@ -120,6 +123,7 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .doorPassage: "door.passage"
         case .visitorIssue: "visitor.issue"
         case .visitorRevoke: "visitor.revoke"
+        case .visitorPurge: "visitor.purge"
         case .noticeAdd: "notice.add"
         case .filingThreshold: "filing.threshold"
         case .complianceAssessment: "compliance.assessment"

@@ -389,6 +389,8 @@ public final class GateService<C: Clock>: Service, Sendable where C.Duration == 
         do {
             let count = try database.purgeEvents(olderThanDays: days, operator: "optgated")
             if count > 0 { logger.info("old events blanked", metadata: ["retention.days": "\(days)", "events.count": "\(count)"]) }
+            let passes = try database.purgeVisitorPasses(endedMoreThanDays: days, operator: "optgated")
+            if passes > 0 { logger.info("ended visitor passes deleted", metadata: ["retention.days": "\(days)", "passes.count": "\(passes)"]) }
         } catch {
             logger.error("event purge failed", metadata: ["error": "\(error)"])
         }

@@ -115,6 +115,26 @@ extension GateDatabase {
         }
     }
 
+    /// Deletes the passes that ended (expired or revoked) more than `days` ago: their visitors' names and code
+    /// tags are kept no longer than the access events about them (R9, R20). One transaction, one
+    /// `visitor.purge` entry with the count and never a name; the write-ahead log is purged after.
+    /// - Returns: how many passes were deleted.
+    @discardableResult
+    public func purgeVisitorPasses(endedMoreThanDays days: Int, operator op: String) throws -> Int {
+        let cutoff = now().adding(days: -days)
+        let count = try write { db -> Int in
+            try db.execute(sql: "DELETE FROM visitorPass WHERE MIN(validUntil, COALESCE(revokedAt, validUntil)) < ?",
+                           arguments: [cutoff.millisecondsSince1970])
+            let deleted = db.changesCount
+            guard deleted > 0 else { return 0 }
+            try audit(AuditRecord(time: now(), category: .admin, action: .visitorPurge, operator: op,
+                                  detail: ["passes": String(deleted), "endedMoreThanDays": String(days)]), in: db)
+            return deleted
+        }
+        if count > 0 { try purgeWriteAheadLog() }
+        return count
+    }
+
     /// Every pass, newest first. No code: the store has none to show.
     public func visitorPasses() throws -> [VisitorPass] {
         try read { db in
