@@ -51,6 +51,8 @@ public enum AuditAction: Sendable, Hashable {
     case visitorIssue
     /// A visitor pass was revoked (`visitor.revoke`).
     case visitorRevoke
+    /// A console sign-in, lockout or account change (`console.login`…; docs/console.md).
+    case console(ConsoleAuditVerb)
 
     /// What a door entry is about: the credential method, else the decision's reason.
     public enum DoorSubject: Sendable, Hashable {
@@ -113,6 +115,7 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .doorPassage: "door.passage"
         case .visitorIssue: "visitor.issue"
         case .visitorRevoke: "visitor.revoke"
+        case .console(let verb): "console.\(verb.rawValue)"
         }
     }
 
@@ -120,6 +123,10 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
     public init?(rawValue: String) {
         if let action = Self.fixed[rawValue] {
             self = action
+            return
+        }
+        if rawValue.hasPrefix("console."), let verb = ConsoleAuditVerb(rawValue: String(rawValue.dropFirst(8))) {
+            self = .console(verb)
             return
         }
         guard let dot = rawValue.firstIndex(of: "."),
