@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "optgated", targets: ["optgated"]),
         .executable(name: "optgate", targets: ["optgate"]),
+        .executable(name: "optgate-console", targets: ["optgate-console"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -20,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The manager's console (docs/console.md): HTTP server and server-rendered templates.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "GateCore", swiftSettings: upcoming),
@@ -124,6 +129,30 @@ let package = Package(
             dependencies: [
                 "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision", "OSDPLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // The manager's console in the browser (docs/console.md): routes, sessions, roles and pages over the same
+        // store API as the CLI and the daemon's control socket; a library so tests can drive it.
+        .target(
+            name: "GateConsole",
+            dependencies: [
+                "GateStore", "GateControl", "GateCore", "FaceVision",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "optgate-console",
+            dependencies: [
+                "GateConsole", "GateControl", "GateStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),

@@ -53,6 +53,13 @@ import Testing
         ("alarm.readerOffline", .door(.alarm, .reason(.readerOffline))),
         ("alarm.readerTamper", .door(.alarm, .reason(.readerTamper))),
         ("access.livenessFailed", .door(.access, .reason(.livenessFailed))),
+        ("console.setup", .console(.setup)),
+        ("console.login", .console(.login)),
+        ("console.logout", .console(.logout)),
+        ("console.lockout", .console(.lockout)),
+        ("console.userAdd", .console(.userAdd)),
+        ("console.unlock", .console(.unlock)),
+        ("console.export", .console(.export)),
     ]
 
     @Test func rawValuesAreTheStoredStrings() {
@@ -74,7 +81,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "access", "access.", "access.nothing", "system.card", "admin.card", "resident.erase.x", "Card.add"])
+    @Test(arguments: ["", "access", "access.", "access.nothing", "system.card", "admin.card", "resident.erase.x", "Card.add", "console.", "console.nothing"])
     func unknownTextIsNoAction(_ text: String) {
         #expect(AuditAction(rawValue: text) == nil)
     }

@@ -59,6 +59,8 @@ public enum AuditAction: Sendable, Hashable {
     case filingThreshold
     /// An impact assessment or compliance report was generated (`compliance.assessment`): kind and SHA-256.
     case complianceAssessment
+    /// A console sign-in, lockout or account change (`console.login`…; docs/console.md).
+    case console(ConsoleAuditVerb)
 
     /// What a door entry is about: the credential method, else the decision's reason.
     public enum DoorSubject: Sendable, Hashable {
@@ -127,6 +129,7 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .noticeAdd: "notice.add"
         case .filingThreshold: "filing.threshold"
         case .complianceAssessment: "compliance.assessment"
+        case .console(let verb): "console.\(verb.rawValue)"
         }
     }
 
@@ -134,6 +137,10 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
     public init?(rawValue: String) {
         if let action = Self.fixed[rawValue] {
             self = action
+            return
+        }
+        if rawValue.hasPrefix("console."), let verb = ConsoleAuditVerb(rawValue: String(rawValue.dropFirst(8))) {
+            self = .console(verb)
             return
         }
         guard let dot = rawValue.firstIndex(of: "."),
