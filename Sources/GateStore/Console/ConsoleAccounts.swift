@@ -236,7 +236,7 @@ extension GateDatabase {
     /// Records that a console user exported `what` (`residents`…).
     public func recordConsoleExport(_ what: String, operator op: String) throws {
         try write { db in
-            try audit(AuditRecord(time: now(), category: .admin, action: .console(.export), operator: op, detail: ["what": what]), in: db)
+            _ = try audit(AuditRecord(time: now(), category: .admin, action: .console(.export), operator: op, detail: ["what": what]), in: db)
         }
     }
 
