@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "GateCore", swiftSettings: upcoming),
@@ -42,6 +43,17 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(name: "CGateShims"),
+        // The fleet hub (docs/fleet.md): PostgreSQL schema, migrations and the management/sync queries,
+        // shared by the CLI (`optgate --hub`) and the daemon's sync service. No face template anywhere.
+        .target(
+            name: "GateHub",
+            dependencies: [
+                "GateCore", "GateStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The daemon's configuration (strict JSON, every section's parsing), read by the daemon and the CLI.
         .target(name: "GateConfiguration", dependencies: ["GateCore"], swiftSettings: upcoming),
         // Credential readers (docs/readers.md): evdev/uinput ioctl wrappers, and the PC/SC client library.
@@ -100,7 +112,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                "CEvdev", "CPCSCLite",
+                "CEvdev", "CPCSCLite", "GateHub",
             ],
             // CPCSCLite: pcsc-lite's headers include each other by bare name from /usr/include/PCSC.
             swiftSettings: upcoming + [.unsafeFlags(["-Xcc", "-I/usr/include/PCSC"])]
@@ -108,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "optgated",
             dependencies: [
-                "GateServices", "GateStore", "GateCore", "GateControl", "GateConfiguration", "GateFace", "SystemdNotify",
+                "GateServices", "GateHub", "GateStore", "GateCore", "GateControl", "GateConfiguration", "GateFace", "SystemdNotify",
                 "GPIO", "FaceVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,8 +134,9 @@ let package = Package(
             // No GateServices, GPIO, V4L2, CEvdev or CPCSCLite: the CLI links no hardware library
             // (CLILinkageTests checks the binary).
             dependencies: [
-                "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision", "OSDPLine",
+                "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision", "OSDPLine", "GateHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
@@ -146,6 +159,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "FleetTests",
+            dependencies: ["GateHub", "GateStore", "GateCore", "GateConfiguration", "optgate", "optgated",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
         .testTarget(name: "OSDPTests", dependencies: ["OSDP", "GateCore"], swiftSettings: upcoming),

@@ -169,6 +169,7 @@ enum Migrations {
             try VisitorPassSchema.create(in: db)
         }
         migrator.registerMigration("rules-v1") { db in try RulesSchema.create(db) }
+        migrator.registerMigration("fleet-v1") { db in try FleetSchema.create(db) }
         return migrator
     }
 

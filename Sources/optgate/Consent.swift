@@ -3,6 +3,7 @@ import Foundation
 import GateCore
 import GateConfiguration
 import GateStore
+import GateHub
 
 struct ConsentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +36,14 @@ struct ConsentCommand: ParsableCommand {
             let scope = ConsentScope(self.scope)
             if let problem = scope.problem(knownDoors: doors) { throw CLIError("--scope \(self.scope): \(problem)") }
             let notice = try NoticeLibrary.notice(version: noticeVersion, language: language)
+            if global.hubURL != nil {
+                let (id, method, op, doors) = (id, method.rawValue, recordedOperator(staff: self.operator), scope.doors)
+                let ledgerID = try global.withHubDirectory { hub in
+                    try await hub.grantConsent(residentID: id, noticeVersion: notice.version, noticeSHA256: notice.sha256,
+                                               language: notice.language, method: method, operator: op, scope: doors)
+                }
+                return print(Output.safe("consent \(ledgerID) granted by \(id) at the hub: notice v\(notice.version) (\(notice.language)), method \(method), scope \(doors.joined(separator: ","))"))
+            }
             let record = try global.database().grantConsent(
                 residentID: id, notice: notice, method: method, operator: recordedOperator(staff: self.operator),
                 scope: scope.doors)
@@ -53,6 +62,11 @@ struct ConsentCommand: ParsableCommand {
         func validate() throws { try validateStaffName(self.operator) }
 
         func run() throws {
+            if global.hubURL != nil {
+                let (id, method, op) = (id, method.rawValue, recordedOperator(staff: self.operator))
+                let ledgerID = try global.withHubDirectory { hub in try await hub.withdrawConsent(residentID: id, method: method, operator: op) }
+                return print("consent withdrawn by \(id) at the hub (ledger entry \(ledgerID)); each gate deletes its face templates and acknowledges")
+            }
             let (record, deleted) = try global.database().withdrawConsent(
                 residentID: id, method: method, operator: recordedOperator(staff: self.operator))
             print("consent withdrawn by \(id) (ledger entry \(record.id)); \(deleted) face template(s) deleted")

@@ -45,6 +45,7 @@ import Testing
         ("door.passage", .doorPassage),
         ("visitor.issue", .visitorIssue),
         ("visitor.revoke", .visitorRevoke),
+        ("fleet.stale", .fleetStale),
         ("access.visitor", .door(.access, .method(.visitor))),
         ("alarm.readerOffline", .door(.alarm, .reason(.readerOffline))),
         ("alarm.readerTamper", .door(.alarm, .reason(.readerTamper))),

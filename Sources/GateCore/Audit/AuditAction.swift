@@ -51,6 +51,8 @@ public enum AuditAction: Sendable, Hashable {
     case visitorIssue
     /// A visitor pass was revoked (`visitor.revoke`).
     case visitorRevoke
+    /// A fleet gate has not synced with its hub for longer than `fleet.staleAfterSeconds` (`fleet.stale`, an alarm).
+    case fleetStale
 
     /// What a door entry is about: the credential method, else the decision's reason.
     public enum DoorSubject: Sendable, Hashable {
@@ -76,6 +78,7 @@ public enum AuditAction: Sendable, Hashable {
         .residentAdd, .residentErase, .cardAdd, .cardRemove, .pinSet, .pinClear, .consentGrant, .consentWithdraw,
         .faceEnroll, .faceDelete, .eventsPurge, .doorLockdown, .pinSetDuress, .residentUpdate, .residentMoveOut,
         .scheduleAdd, .calendarImport, .groupAdd, .doorPassage, .visitorIssue, .visitorRevoke,
+        .fleetStale,
     ].map { ($0.rawValue, $0) })
 
     /// Actions that blank earlier entries (`redactedBy` points at them).
@@ -113,6 +116,7 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .doorPassage: "door.passage"
         case .visitorIssue: "visitor.issue"
         case .visitorRevoke: "visitor.revoke"
+        case .fleetStale: "fleet.stale"
         }
     }
 
