@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import GateCore
 public import GateStore
 import PostgresNIO

@@ -54,7 +54,7 @@ public struct Hub: Sendable {
             try await execute("COMMIT")
             return value
         } catch {
-            try? await execute("ROLLBACK")
+            _ = try? await execute("ROLLBACK")
             throw HubError.from(error)
         }
     }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import PostgresNIO
 
 /// Where the hub is: `postgresql://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE]`, or a unix socket directory as

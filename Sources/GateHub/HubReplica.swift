@@ -1,5 +1,6 @@
-public import Foundation
+import Foundation
 public import GateStore
+import GateCore
 import PostgresNIO
 
 /// What a gate does at the hub, logged in as its own role (row-level security limits it to its site and itself):
@@ -69,7 +70,7 @@ extension Hub {
             return ReplicaBatch(lastSeq: last, changes: changes.count, residents: changed.compactMap { residents[$0] },
                                 erased: erased, consents: consents)
         } catch {
-            try? await execute("ROLLBACK")
+            _ = try? await execute("ROLLBACK")
             throw error
         }
     }
@@ -126,8 +127,9 @@ extension Hub {
     /// Waits for change notifications of `site` and calls `wake` for each (the sync loop's LISTEN).
     public func listen(site: Int64, _ wake: @Sendable () async -> Void) async throws(HubError) {
         do {
-            let notifications = try await connection.listen("optgate_site_\(site)")
-            for try await _ in notifications { await wake() }
+            try await connection.listen(on: "optgate_site_\(site)") { notifications in
+                for try await _ in notifications { await wake() }
+            }
         } catch { throw HubError.from(error) }
     }
 

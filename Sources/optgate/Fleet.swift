@@ -11,7 +11,7 @@ extension GlobalOptions {
     /// The hub's endpoint. - Throws: when no hub is given or its URL is not valid.
     func hubEndpoint() throws -> HubEndpoint {
         guard let hubURL else { throw CLIError("Please give --hub postgresql://HOST:PORT/DATABASE (or set OPTGATE_HUB).") }
-        do { return try HubEndpoint(url: hubURL) } catch { throw CLIError(error.description) }
+        do { return try HubEndpoint(url: hubURL) } catch { throw CLIError("\(error)") }
     }
 
     /// Runs `body` against the hub on one connection, waiting for it (the CLI's commands are synchronous).
@@ -21,7 +21,7 @@ extension GlobalOptions {
             do {
                 return try await Hub.with(endpoint, logger: hubLogger, body)
             } catch {
-                throw CLIError(error.description)
+                throw CLIError("\(error)")
             }
         }
     }
@@ -37,8 +37,7 @@ let hubLogger = Logger(label: "optgate.hub", factory: { _ in SwiftLogNoOpLogHand
 
 /// Blocks the calling (synchronous) command until `body` finishes.
 func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    final class Box: @unchecked Sendable { var result: Result<T, any Error>? }
-    let box = Box()
+    let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     Task {
         do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
@@ -46,6 +45,11 @@ func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thro
     }
     done.wait()
     return try box.result!.get()
+}
+
+/// Hands a result from the task to the waiting thread (written before the semaphore is signalled).
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
 }
 
 struct HubCommand: ParsableCommand {
@@ -60,7 +64,7 @@ struct HubCommand: ParsableCommand {
         func run() throws {
             let endpoint = try global.hubEndpoint()
             let applied = try waitFor {
-                do { return try await Hub.initialize(endpoint, logger: hubLogger) } catch { throw CLIError(error.description) }
+                do { return try await Hub.initialize(endpoint, logger: hubLogger) } catch { throw CLIError("\(error)") }
             }
             print(applied.isEmpty ? "hub \(endpoint) is up to date" : "hub \(endpoint) migrated: \(applied.joined(separator: ", "))")
         }

@@ -32,23 +32,32 @@ struct CommandResult {
     var line: String { stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
 }
 
+/// Runs a program to its end with posix_spawn and waitpid, its output in temporary files. Not Foundation's
+/// `Process`: its exit monitor never reaped the shell of `scripts/pg-test-cluster` (which leaves PostgreSQL
+/// running as `nobody` through runuser), and the test hung in `waitUntilExit`.
 func execute(_ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    do { try process.run() } catch { return CommandResult(status: -1, stdout: "", stderr: "\(error)") }
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("og-exec-\(UUID().uuidString.prefix(8))").path
+    let (inPath, outPath, errPath) = ("\(base).in", "\(base).out", "\(base).err")
+    defer { for path in [inPath, outPath, errPath] { unlink(path) } }
+    _ = FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard spawned == 0 else { return CommandResult(status: -1, stdout: "", stderr: "posix_spawn failed: \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exited = status & 0x7f == 0
+    let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+    return CommandResult(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: read(outPath), stderr: read(errPath))
 }
 
 /// A throwaway PostgreSQL 15 cluster (`scripts/pg-test-cluster`), destroyed when released.

@@ -1,6 +1,6 @@
 public import GateConfiguration
 import GateControl
-public import GateCore
+import GateCore
 public import GateHub
 public import GateStore
 public import Logging
@@ -89,19 +89,19 @@ public final class FleetSyncService: Service, Sendable {
             let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await hub.listen(site: site) { wake.yield() }
+                    try await hub.listen(site: site) { _ = wake.yield() }
                     throw HubError.unreachable(endpoint.description, reason: "the notification stream ended")
                 }
                 group.addTask { [poll = configuration.poll] in
                     while true {
-                        wake.yield()
+                        _ = wake.yield()
                         try await Task.sleep(for: poll)
                     }
                 }
                 group.addTask {
                     for await _ in wakes { try await self.syncOnce(hub) }
                 }
-                try await group.next()
+                _ = try await group.next()
                 group.cancelAll()
             }
             await hub.close()

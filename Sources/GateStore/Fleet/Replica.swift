@@ -258,4 +258,9 @@ extension GateDatabase {
     func siteCardTag(of uid: CardUID) -> Data? {
         siteKeys.withLock { $0 }?.cardTag(of: uid)
     }
+
+    /// The site-keyed lookup tag of a PIN typed alone, when this store replicates a fleet site.
+    func sitePinLookupTag(of pin: PIN) -> Data? {
+        siteKeys.withLock { $0 }?.pinLookupTag(of: pin)
+    }
 }

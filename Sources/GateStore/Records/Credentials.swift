@@ -88,7 +88,7 @@ extension GateDatabase {
             // A fleet gate also finds the PINs its hub set, tagged with the site's key.
             let tag = keys.lookupTag(of: pin)
             return try Row.fetchAll(db, sql: "SELECT residentId, hash FROM \(kind.table) WHERE lookupTag IN (?, ?)",
-                                    arguments: [tag, siteKeys.withLock { $0 }?.pinLookupTag(of: pin) ?? tag])
+                                    arguments: [tag, sitePinLookupTag(of: pin) ?? tag])
                 .map { ($0["residentId"], $0["hash"]) }
         }
         // A unit with no PIN holders costs the same one slow hash as a household of one.
