@@ -209,7 +209,7 @@ extension HubDirectory {
             SELECT * FROM (
                 SELECT g.name, e.local_seq, e.time, e.category, e.action, e.door, e.method, e.result, e.reason, e.resident_id
                 FROM event e JOIN gate g ON g.id = e.gate_id
-                WHERE \(gate) IS NULL OR g.name = \(gate)
+                WHERE \(gate)::text IS NULL OR g.name = \(gate)
                 ORDER BY e.time DESC, g.name, e.local_seq DESC LIMIT \(limit ?? Int(Int32.max))
             ) newest ORDER BY time, name, local_seq
             """)

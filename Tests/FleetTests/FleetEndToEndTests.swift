@@ -174,5 +174,14 @@ struct FleetEndToEndTests {
         }
         let alarms = cluster.psql("SELECT count(*) FROM event WHERE action = 'fleet.stale'").line
         #expect(alarms == "3", "one stale alarm per gate")
+
+        // The manager reads them with the CLI: one gate's, and all.
+        let one = cluster.cli(["events", "--json", "--gate", "g1"])
+        try #require(one.succeeded, "\(one.stderr)")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [[String: Any]])
+        #expect(listed.count == counts["g1"] && listed.allSatisfy { $0["gate"] as? String == "g1" })
+        let all = cluster.cli(["events", "--json"])
+        try #require(all.succeeded, "\(all.stderr)")
+        #expect((try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])?.count == counts.values.reduce(0, +))
     }
 }
