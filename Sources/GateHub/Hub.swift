@@ -15,7 +15,8 @@ public struct Hub: Sendable {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
             return Hub(endpoint: endpoint, connection: connection, logger: logger)
         } catch {
-            let reason = (error as? PSQLError)?.serverInfo?[.message] ?? "\((error as? PSQLError)?.code.description ?? String(describing: error))"
+            let psql = error as? PSQLError
+            let reason = psql?.serverInfo?[.message] ?? psql?.underlying.map { "\($0)" } ?? psql.map { "\($0.code)" } ?? "\(error)"
             throw .unreachable(endpoint.description, reason: reason)
         }
     }
