@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "GateCore", swiftSettings: upcoming),
@@ -47,6 +48,17 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(name: "CGateShims"),
+        // The fleet hub (docs/fleet.md): PostgreSQL schema, migrations and the management/sync queries,
+        // shared by the CLI (`optgate --hub`) and the daemon's sync service. No face template anywhere.
+        .target(
+            name: "GateHub",
+            dependencies: [
+                "GateCore", "GateStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The daemon's configuration (strict JSON, every section's parsing), read by the daemon and the CLI.
         .target(name: "GateConfiguration", dependencies: ["GateCore"], swiftSettings: upcoming),
         // Credential readers (docs/readers.md): evdev/uinput ioctl wrappers, and the PC/SC client library.
@@ -105,7 +117,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                "CEvdev", "CPCSCLite",
+                "CEvdev", "CPCSCLite", "GateHub",
             ],
             // CPCSCLite: pcsc-lite's headers include each other by bare name from /usr/include/PCSC.
             swiftSettings: upcoming + [.unsafeFlags(["-Xcc", "-I/usr/include/PCSC"])]
@@ -113,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "optgated",
             dependencies: [
-                "GateServices", "GateStore", "GateCore", "GateControl", "GateConfiguration", "GateFace", "SystemdNotify",
+                "GateServices", "GateHub", "GateStore", "GateCore", "GateControl", "GateConfiguration", "GateFace", "SystemdNotify",
                 "GPIO", "FaceVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,8 +139,9 @@ let package = Package(
             // No GateServices, GPIO, V4L2, CEvdev or CPCSCLite: the CLI links no hardware library
             // (CLILinkageTests checks the binary).
             dependencies: [
-                "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision", "OSDPLine",
+                "GateStore", "GateControl", "GateCore", "GateConfiguration", "GateFace", "FaceVision", "OSDPLine", "GateHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
@@ -175,6 +188,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["GateControl", "GateCore", "GateServices", "FaceVision", "optgated", "optgate", "make-replay"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "FleetTests",
+            dependencies: ["GateHub", "GateStore", "GateCore", "GateConfiguration", "optgate", "optgated",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcoming
         ),
         .testTarget(name: "OSDPTests", dependencies: ["OSDP", "GateCore"], swiftSettings: upcoming),

@@ -75,6 +75,8 @@ public struct DaemonConfiguration: Sendable {
     /// `site.timeZone` (IANA zone name, default `Asia/Shanghai`): schedules, holidays and move-out days are
     /// read in this zone's civil time, whatever the system's zone is.
     public var siteTimeZone: SiteTimeZone = .shanghai
+    /// The `fleet` section (docs/fleet.md): the hub this gate replicates from; `nil` on a single box.
+    public var fleet: FleetConfiguration? = nil
 
     /// The configuration used without a file: one door `main` with card and PIN.
     public static let defaults = try! DaemonConfiguration(json: Data("{}".utf8))
@@ -150,6 +152,7 @@ public struct DaemonConfiguration: Sendable {
         }
         siteTimeZone = loaded
         try site.finish()
+        fleet = try FleetConfiguration.parse(&root)
         try root.finish()
         try checkVerifyModes()
     }

@@ -19,6 +19,8 @@ public final class GateDatabase: Sendable {
     var anchorFile: AuditAnchorFile { anchorWriter.file }
     /// The head signed by the transaction in progress; anchored once it has committed.
     private let pendingHead = Mutex<SignedAuditHead?>(nil)
+    /// A fleet gate's site keys (docs/fleet.md), for cards enrolled at the hub; `nil` on a single box.
+    let siteKeys = Mutex<SiteKeys?>(nil)
 
     /// Opens (creating if needed) the store under `stateDirectory` and migrates it.
     /// - Parameters:

@@ -171,6 +171,7 @@ enum Migrations {
         migrator.registerMigration("rules-v1") { db in try RulesSchema.create(db) }
         migrator.registerMigration("compliance-v1") { db in try ComplianceSchema.create(db) }
         migrator.registerMigration("console-v1") { db in try ConsoleSchema.create(in: db) }
+        migrator.registerMigration("fleet-v1") { db in try FleetSchema.create(db) }
         return migrator
     }
 

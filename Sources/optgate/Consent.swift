@@ -3,6 +3,7 @@ import Foundation
 import GateCore
 import GateConfiguration
 import GateStore
+import GateHub
 
 struct ConsentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,6 +48,20 @@ struct ConsentCommand: ParsableCommand {
             let doors = (try path.map { try DaemonConfiguration(contentsOf: $0) } ?? .defaults).doors.map(\.name)
             let scope = ConsentScope(self.scope)
             if let problem = scope.problem(knownDoors: doors) { throw CLIError("--scope \(self.scope): \(problem)") }
+            if global.hubURL != nil {
+                // The hub knows the shipped notice versions and no under-14 flag yet (docs/fleet.md): a child's
+                // consent, with its guardian, is recorded at the gate's own store until the hub carries both.
+                guard guardianName == nil else {
+                    throw CLIError("A guardian's consent is not recorded at the hub yet: record it at the gate's own store (optgate consent grant without --hub).")
+                }
+                let notice = try NoticeLibrary.notice(version: noticeVersion ?? NoticeLibrary.versions.last ?? "1", language: language)
+                let (id, method, op, doors) = (id, method.rawValue, recordedOperator(staff: self.operator), scope.doors)
+                let ledgerID = try global.withHubDirectory { hub in
+                    try await hub.grantConsent(residentID: id, noticeVersion: notice.version, noticeSHA256: notice.sha256,
+                                               language: notice.language, method: method, operator: op, scope: doors)
+                }
+                return print(Output.safe("consent \(ledgerID) granted by \(id) at the hub: notice v\(notice.version) (\(notice.language)), method \(method), scope \(doors.joined(separator: ","))"))
+            }
             let database = try global.database()
             // Consents made after a new notice version pin that version: an older one is refused.
             guard let active = try database.activeNotice(language: language) else {
@@ -75,6 +90,11 @@ struct ConsentCommand: ParsableCommand {
         func validate() throws { try validateStaffName(self.operator) }
 
         func run() throws {
+            if global.hubURL != nil {
+                let (id, method, op) = (id, method.rawValue, recordedOperator(staff: self.operator))
+                let ledgerID = try global.withHubDirectory { hub in try await hub.withdrawConsent(residentID: id, method: method, operator: op) }
+                return print("consent withdrawn by \(id) at the hub (ledger entry \(ledgerID)); each gate deletes its face templates and acknowledges")
+            }
             let (record, deleted) = try global.database().withdrawConsent(
                 residentID: id, method: method, operator: recordedOperator(staff: self.operator))
             print("consent withdrawn by \(id) (ledger entry \(record.id)); \(deleted) face template(s) deleted")

@@ -94,6 +94,9 @@ struct ConfigCommand: ParsableCommand {
                 configuration = try DaemonConfiguration(contentsOf: file)
                 print(Output.safe("ok: \(configuration.doors.count) door(s): \(configuration.doors.map(\.name).joined(separator: ", "))"))
                 for warning in ReaderConfiguration.securityWarnings(configuration.readers) { print(Output.safe("WARNING \(warning)")) }
+                if let fleet = configuration.fleet {
+                    print(Output.safe("fleet: gate \(fleet.gate) of site \(fleet.site), hub \(fleet.hub), credentials \(fleet.credentialsFile), stale after \(fleet.staleAfter.components.seconds) s"))
+                }
             } catch {
                 print(Output.safe("\(file): \(error)"))
                 throw ExitCode(1)

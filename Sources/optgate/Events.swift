@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GateCore
 import GateStore
+import GateHub
 
 /// An event as `--json` and `--csv` print it (docs/cli.md).
 struct EventJSON: Encodable {
@@ -53,6 +54,7 @@ struct Events: ParsableCommand {
     @Option(help: "Only the newest N events.") var limit: Int?
     @Flag(help: "JSON output.") var json = false
     @Flag(help: "CSV output.") var csv = false
+    @Option(help: "With --hub: only the events of this gate.") var gate: String?
 
     func validate() throws {
         if json && csv { throw ValidationError("Please choose one of --json and --csv.") }
@@ -67,6 +69,8 @@ struct Events: ParsableCommand {
     }
 
     func run() throws {
+        if global.hubURL != nil { return try runHub() }
+        if gate != nil { throw CLIError("--gate needs --hub: a single box shows its own events.") }
         let events = try global.database().events(since: since.flatMap(parseSince), limit: limit).map(EventJSON.init)
         if json { return try Output.json(events) }
         if csv {
@@ -254,5 +258,19 @@ struct AuditReportJSON: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case ok, entries, head, anchor, anchorPath, findings
+    }
+}
+
+extension Events {
+    /// The events every gate pushed to the hub (`--gate` for one), oldest first.
+    func runHub() throws {
+        if since != nil || csv { throw CLIError("--since and --csv are not available with --hub yet; use --limit and --json.") }
+        let (gate, limit) = (gate, limit)
+        let events = try global.withHubDirectory { hub in try await hub.events(gate: gate, limit: limit) }
+        if json { return try Output.json(events.map(HubEventJSON.init)) }
+        for event in events {
+            let fields = [event.category, event.door, event.method, event.result, event.reason, event.residentID].compactMap { $0 }
+            print(Output.safe("\(Output.time(event.time))  \(event.gate)#\(event.localSeq)  \(fields.joined(separator: "  "))"))
+        }
     }
 }

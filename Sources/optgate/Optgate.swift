@@ -18,7 +18,7 @@ struct Optgate: ParsableCommand {
             Init.self, ResidentCommand.self, CardCommand.self, PinCommand.self, ConsentCommand.self,
             NoticeCommand.self, Events.self, AuditCommand.self, Export.self, DoorCommand.self, Status.self,
             ConfigCommand.self, Simulate.self, FaceCommand.self, ScheduleCommand.self, CalendarCommand.self, GroupCommand.self,
-            VisitorCommand.self, ReaderCommand.self, ComplianceCommand.self,
+            VisitorCommand.self, ReaderCommand.self, ComplianceCommand.self, HubCommand.self, SiteCommand.self, GateCommand.self,
         ]
     )
 
@@ -31,7 +31,7 @@ struct Optgate: ParsableCommand {
         ProcessHygiene.forbidCoreDumps()
         var arguments = Array(CommandLine.arguments.dropFirst())
         var globals: [String] = []
-        while let first = arguments.first, first.hasPrefix("--state-dir") || first.hasPrefix("--socket") {
+        while let first = arguments.first, first.hasPrefix("--state-dir") || first.hasPrefix("--socket") || first.hasPrefix("--hub") {
             globals.append(arguments.removeFirst())
             if !first.contains("="), !arguments.isEmpty { globals.append(arguments.removeFirst()) }
         }

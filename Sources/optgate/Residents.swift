@@ -3,6 +3,7 @@ import Foundation
 import GateCore
 import GateConfiguration
 import GateStore
+import GateHub
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create the state directory, device key and database.")
@@ -58,8 +59,11 @@ struct ResidentCommand: ParsableCommand {
         var validUntil: String?
         @Flag(name: .customLong("under-14"), help: "The resident is a child under 14: face consent needs a guardian's (consent grant --guardian-name, --guardian-relation, --guardian-method).")
         var under14 = false
+        @Option(help: "With --hub: the site the resident belongs to (needed when the hub has several).")
+        var site: String?
 
         func validate() throws {
+            if site != nil, global.hubURL == nil { throw ValidationError("--site needs --hub: a single box has no sites.") }
             if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a name.") }
             if unit.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a unit.") }
             if let validUntil, parseDate(validUntil) == nil {
@@ -68,6 +72,12 @@ struct ResidentCommand: ParsableCommand {
         }
 
         func run() throws {
+            if global.hubURL != nil {
+                let (name, unit, site, until) = (name, unit, site, validUntil.flatMap(parseDate))
+                return print(try global.withHubDirectory { hub in
+                    try await hub.addResident(name: name, unit: unit, validUntil: until, site: site, operator: currentOperator)
+                })
+            }
             let id = try global.database().addResident(name: name, unit: unit, validUntil: validUntil.flatMap(parseDate),
                                                        under14: under14, operator: currentOperator)
             print(id)
@@ -80,6 +90,7 @@ struct ResidentCommand: ParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() throws {
+            if global.hubURL != nil { return try listHub() }
             let residents = try global.database().residents()
             if json { return try Output.json(residents.map(ResidentJSON.init)) }
             for resident in residents {
@@ -87,6 +98,17 @@ struct ResidentCommand: ParsableCommand {
                                    resident.hasPIN ? "PIN" : nil,
                                    resident.faceTemplates > 0 ? "face ×\(resident.faceTemplates)" : nil].compactMap { $0 }
                 print(Output.safe("\(resident.id)  \(resident.unit)  \(resident.displayName)  \(credentials.joined(separator: "; "))"))
+            }
+        }
+
+        /// The hub's residents: no face templates there (they stay on each gate box).
+        func listHub() throws {
+            let residents = try global.withHubDirectory { hub in try await hub.residents() }
+            if json { return try Output.json(residents.map(HubResidentJSON.init)) }
+            for resident in residents {
+                let credentials = [resident.cards.isEmpty ? nil : "cards \(resident.cards.map { "…\($0)" }.joined(separator: ","))",
+                                   resident.hasPIN ? "PIN" : nil, resident.faceConsent ? "face consent" : nil].compactMap { $0 }
+                print(Output.safe("\(resident.id)  \(resident.site ?? "")  \(resident.unit)  \(resident.displayName)  \(credentials.joined(separator: "; "))"))
             }
         }
     }
@@ -122,6 +144,12 @@ struct ResidentCommand: ParsableCommand {
         @Argument(help: "Resident id.") var id: String
 
         func run() throws {
+            if global.hubURL != nil {
+                let id = id
+                let receipt = try global.withHubDirectory { hub in try await hub.eraseResident(id, operator: currentOperator) }
+                print("erased \(id) at the hub: profile, cards, PIN and consent records deleted; each gate deletes its copy and face templates")
+                return print(receipt)
+            }
             let receipt = try global.database().eraseResident(id, operator: currentOperator)
             print("erased \(id): profile, cards, PIN, consent records and face templates deleted; \(receipt.blankedEntries) log entries blanked")
             print("receipt: audit entry \(receipt.auditSeq), token \(receipt.token)")
@@ -145,6 +173,11 @@ struct CardCommand: ParsableCommand {
 
         func run() throws {
             let uid = CardUID(uid)!
+            if global.hubURL != nil {
+                let id = id
+                try global.withHubDirectory { hub in try await hub.addCard(residentID: id, uid: uid, operator: currentOperator) }
+                return print("card \(uid) enrolled for \(id) at the hub")
+            }
             try global.database().addCard(residentID: id, uid: uid, operator: currentOperator)
             print("card \(uid) enrolled for \(id)")
         }
@@ -162,6 +195,11 @@ struct CardCommand: ParsableCommand {
 
         func run() throws {
             let uid = CardUID(uid)!
+            if global.hubURL != nil {
+                let id = id
+                try global.withHubDirectory { hub in try await hub.removeCard(residentID: id, uid: uid, operator: currentOperator) }
+                return print("card \(uid) removed from \(id) at the hub")
+            }
             try global.database().removeCard(residentID: id, uid: uid, operator: currentOperator)
             print("card \(uid) removed from \(id)")
         }
@@ -193,6 +231,15 @@ struct PinCommand: ParsableCommand {
                 print("duress PIN set for \(id)")
                 return
             }
+            if global.hubURL != nil {
+                if duress { throw CLIError("Duress PINs are not replicated by the hub yet; set them at each gate.") }
+                let (id, lookupTag) = (id, configuration.pinEntry.mode == .pin)
+                if let weakness = strength.weakness(of: pin, unitCode: nil) { throw CLIError("\(weakness)") }
+                try global.withHubDirectory { hub in
+                    try await hub.setPIN(residentID: id, pin: pin, lookupTag: lookupTag, operator: currentOperator)
+                }
+                return print("PIN set for \(id) at the hub")
+            }
             // Unit + PIN keypads check one household's slow hashes and need no lookup tag; without one, a
             // stolen database and key cannot test PINs at HMAC speed.
             try global.database().setPIN(residentID: id, pin: pin, strength: strength,
@@ -210,5 +257,28 @@ struct PinCommand: ParsableCommand {
             try global.database().clearPIN(residentID: id, operator: currentOperator)
             print("PIN cleared for \(id)")
         }
+    }
+}
+
+/// A hub resident as `--hub URL resident list --json` prints it.
+struct HubResidentJSON: Encodable {
+    var id: String
+    var site: String?
+    var name: String
+    var unit: String
+    var validUntil: String?
+    var cards: [String]
+    var pin: Bool
+    var faceConsent: Bool
+
+    init(_ resident: DirectoryResident) {
+        id = resident.id
+        site = resident.site
+        name = resident.displayName
+        unit = resident.unit
+        validUntil = resident.validUntil.map(Output.time)
+        cards = resident.cards.map { "…\($0)" }
+        pin = resident.hasPIN
+        faceConsent = resident.faceConsent
     }
 }

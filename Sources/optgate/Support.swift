@@ -17,6 +17,14 @@ struct GlobalOptions: ParsableArguments {
         stateDir ?? ProcessInfo.processInfo.environment["OPTGATE_STATE_DIR"] ?? "/var/lib/optgate"
     }
 
+    @Option(name: .long, help: "The fleet hub, postgresql://HOST:PORT/DATABASE (default: $OPTGATE_HUB); without one, commands act on this box's store.")
+    var hub: String?
+
+    /// The hub to manage instead of the local store, if one is given (docs/fleet.md).
+    var hubURL: String? {
+        hub ?? ProcessInfo.processInfo.environment["OPTGATE_HUB"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     var socketPath: String {
         socket ?? ProcessInfo.processInfo.environment["OPTGATE_SOCKET"] ?? ControlSocket.defaultPath(stateDirectory: stateDirectory)
     }

@@ -4,6 +4,7 @@ import GateControl
 import GateConfiguration
 import GateCore
 import GateFace
+import GateHub
 import GateServices
 import GateStore
 import GPIO
@@ -172,6 +173,9 @@ struct Optgated: AsyncParsableCommand {
             name: "filing counter", service: FilingCounterService(database: database, thresholds: { [gate] in gate.configuration.compliance.filingThresholds },
                                                                   logger: logger),
             health: health, logger: logger)))
+        if let fleet = configuration.fleet {
+            services.append(.init(service: try Self.fleetSync(fleet, database: database, health: health, logger: logger)))
+        }
         services.append(.init(service: notify))
         let group = ServiceGroup(
             configuration: .init(
@@ -260,6 +264,28 @@ struct Optgated: AsyncParsableCommand {
                                                 logger: logger, sink: sink))
             }
         }
+    }
+
+    /// The fleet sync service (docs/fleet.md): reads the gate's credentials file and lets card lookups use the
+    /// site key in it. A credentials file that cannot be used stops startup (exit 78), like a bad configuration.
+    static func fleetSync(_ fleet: FleetConfiguration, database: GateDatabase, health: HealthBoard, logger: Logger) throws -> FleetSyncService {
+        let credentials: GateCredentials
+        do {
+            credentials = try GateCredentials.load(path: fleet.credentialsFile)
+            guard credentials.gate == fleet.gate, credentials.site == fleet.site else {
+                throw HubError.credentials(path: fleet.credentialsFile, reason: "it is for gate \(credentials.gate) of site \(credentials.site), not fleet.gate and fleet.site")
+            }
+            guard let keys = SiteKeys(hex: credentials.siteKey) else {
+                throw HubError.credentials(path: fleet.credentialsFile, reason: "its siteKey is not 64 hex digits")
+            }
+            database.useSiteKeys(keys)
+            _ = try credentials.endpoint()
+        } catch {
+            FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        logger.info("fleet gate", metadata: ["fleet.hub": "\(fleet.hub)", "fleet.site": "\(fleet.site)", "fleet.gate": "\(fleet.gate)"])
+        return FleetSyncService(configuration: fleet, credentials: credentials, database: database, health: health, logger: logger)
     }
 
     /// `--config`, else `/etc/optgate/optgated.json` when it exists (not with `--simulate`), else none.

@@ -49,6 +49,7 @@ import Testing
         ("notice.add", .noticeAdd),
         ("filing.threshold", .filingThreshold),
         ("compliance.assessment", .complianceAssessment),
+        ("fleet.stale", .fleetStale),
         ("access.visitor", .door(.access, .method(.visitor))),
         ("alarm.readerOffline", .door(.alarm, .reason(.readerOffline))),
         ("alarm.readerTamper", .door(.alarm, .reason(.readerTamper))),

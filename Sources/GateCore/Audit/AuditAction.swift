@@ -61,6 +61,8 @@ public enum AuditAction: Sendable, Hashable {
     case complianceAssessment
     /// A console sign-in, lockout or account change (`console.login`…; docs/console.md).
     case console(ConsoleAuditVerb)
+    /// A fleet gate has not synced with its hub for longer than `fleet.staleAfterSeconds` (`fleet.stale`, an alarm).
+    case fleetStale
 
     /// What a door entry is about: the credential method, else the decision's reason.
     public enum DoorSubject: Sendable, Hashable {
@@ -88,6 +90,7 @@ public enum AuditAction: Sendable, Hashable {
         .scheduleAdd, .calendarImport, .groupAdd, .doorPassage, .visitorIssue, .visitorRevoke,
         .visitorPurge,
         .noticeAdd, .filingThreshold, .complianceAssessment,
+        .fleetStale,
     ].map { ($0.rawValue, $0) })
 
     /// Actions that blank earlier entries (`redactedBy` points at them).
@@ -130,6 +133,7 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .filingThreshold: "filing.threshold"
         case .complianceAssessment: "compliance.assessment"
         case .console(let verb): "console.\(verb.rawValue)"
+        case .fleetStale: "fleet.stale"
         }
     }
 

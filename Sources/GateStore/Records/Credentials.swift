@@ -85,8 +85,10 @@ extension GateDatabase {
                     .filter { KeypadUnit.code(of: $0["unit"]) == unitCode }
                     .map { ($0["residentId"], $0["hash"]) }
             }
-            return try Row.fetchAll(db, sql: "SELECT residentId, hash FROM \(kind.table) WHERE lookupTag = ?",
-                                    arguments: [keys.lookupTag(of: pin)])
+            // A fleet gate also finds the PINs its hub set, tagged with the site's key.
+            let tag = keys.lookupTag(of: pin)
+            return try Row.fetchAll(db, sql: "SELECT residentId, hash FROM \(kind.table) WHERE lookupTag IN (?, ?)",
+                                    arguments: [tag, sitePinLookupTag(of: pin) ?? tag])
                 .map { ($0["residentId"], $0["hash"]) }
         }
         // A unit with no PIN holders costs the same one slow hash as a household of one.
@@ -113,11 +115,13 @@ extension GateDatabase {
     /// Finds the holder of a card. A removed card, or one never enrolled, has no holder.
     public func holder(ofCard uid: CardUID) throws -> CredentialHolder? {
         let tag = keys.fingerprint(of: uid).tag
+        // A fleet gate also finds the cards its hub enrolled, tagged with the site's key.
+        let siteTag = siteCardTag(of: uid) ?? tag
         return try read { db in
             try Row.fetchOne(
                 db,
-                sql: "SELECT \(Self.holderColumns) FROM card c JOIN resident r ON r.id = c.residentId WHERE c.uidTag = ?",
-                arguments: [tag]
+                sql: "SELECT \(Self.holderColumns) FROM card c JOIN resident r ON r.id = c.residentId WHERE c.uidTag IN (?, ?)",
+                arguments: [tag, siteTag]
             ).map(CredentialHolder.init(row:))
         }
     }

@@ -1,0 +1,65 @@
+import Foundation
+import GateCore
+import GateHub
+import GateStore
+import Testing
+
+/// One management API, two backends: the same script against the single box's SQLite and the fleet hub.
+@Suite(.enabled(if: Fleet.enabled, "set OPTGATE_FLEET=1 (scripts/fleet-test)"), .serialized)
+struct DirectoryConformanceTests {
+    /// The script every backend must pass.
+    static func conform(_ directory: any ManagementDirectory) async throws {
+        let uid = CardUID("04A1B2C3")!
+        let id = try await directory.addResident(name: "Li Wei", unit: "3-1501", validUntil: nil, site: nil, operator: "test")
+        #expect(id.hasPrefix("r") && id.count == 13)
+        try await directory.addCard(residentID: id, uid: uid, operator: "test")
+        var listed = try await directory.residents()
+        #expect(listed.map(\.id) == [id])
+        #expect(listed.first?.cards == ["B2C3"])
+        #expect(listed.first?.hasPIN == false)
+
+        // The same card twice: refused, and the first enrolment stands.
+        let other = try await directory.addResident(name: "Wang Fang", unit: "3-1502", validUntil: nil, site: nil, operator: "test")
+        await #expect(throws: (any Error).self) { try await directory.addCard(residentID: other, uid: uid, operator: "test") }
+        // Unknown residents: refused.
+        await #expect(throws: (any Error).self) { try await directory.addCard(residentID: "r000000000000", uid: CardUID("0A0B0C0D")!, operator: "test") }
+
+        try await directory.setPIN(residentID: id, pin: PIN("482915")!, lookupTag: true, operator: "test")
+        listed = try await directory.residents()
+        #expect(listed.first { $0.id == id }?.hasPIN == true)
+
+        try await directory.removeCard(residentID: id, uid: uid, operator: "test")
+        #expect(try await directory.residents().first { $0.id == id }?.cards == [])
+        await #expect(throws: (any Error).self) { try await directory.removeCard(residentID: id, uid: uid, operator: "test") }
+
+        let receipt = try await directory.eraseResident(id, operator: "test")
+        #expect(receipt.contains("receipt"))
+        #expect(try await directory.residents().map(\.id) == [other])
+        await #expect(throws: (any Error).self) { try await directory.eraseResident(id, operator: "test") }
+    }
+
+    @Test func theLocalStoreConforms() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("og-conf-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await Self.conform(LocalDirectory(database: GateDatabase(stateDirectory: directory)))
+    }
+
+    @Test func theHubConforms() async throws {
+        let cluster = try PostgresCluster()
+        _ = try await Hub.initialize(cluster.endpoint, logger: Fleet.logger)
+        try await Hub.with(cluster.endpoint, logger: Fleet.logger) { hub in
+            try await hub.addSite(name: "north")
+            try await Self.conform(HubDirectory(hub: hub))
+            // Every change was logged for the gates: adds, card, PIN, removal, the erasure last.
+            let kinds = try await cluster.changeKinds()
+            #expect(kinds.last == "erase")
+            #expect(kinds.filter { $0 == "resident" }.count >= 5)
+        }
+    }
+}
+
+extension PostgresCluster {
+    func changeKinds() async throws -> [String] {
+        psql("SELECT kind FROM change ORDER BY seq").stdout.split(separator: "\n").map(String.init)
+    }
+}
