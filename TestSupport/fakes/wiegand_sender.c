@@ -14,8 +14,9 @@
 // pending for irq_work, which stamps it, and a per-line IRQ thread queues it for the reader; under TCG
 // either can run late, and a late edge merges with the line's next one or reaches the reader after the
 // other line's next edge. So before the next edge, each is confirmed in the line's interrupt count
-// (/sys/kernel/irq/N/per_cpu_count) and by its IRQ thread going back to sleep (/proc/PID/status). Only then is the whole frame sent again, after the gap (the reader refused the pieces it
-// saw or will see them as frames of their own). The reader's view is never consulted.
+// (/sys/kernel/irq/N/per_cpu_count) and by its IRQ thread going back to sleep (/proc/PID/status).
+// Only after an overrun is the whole frame sent again, after the gap (the reader refused the pieces it
+// saw, or took them as frames of their own). The reader's view is never consulted.
 //
 // Usage: wiegand_sender SIM_SYSFS D0 D1 [-i BIT_US] [-g GAP_MS] [-b BUDGET_MS] [-m MIN_US] [-a ATTEMPTS] FRAME...
 //   FRAME: a string of 0 and 1, first bit first.  Defaults: -i 1000 (real readers: 0.2-20 ms, typically
@@ -23,9 +24,9 @@
 // Prints one line per frame and a summary `wiegand_sender: F frame(s), N overrun(s)`; exits 0 when every
 // frame was once sent within budget, 1 when one never was, 2 on a usage or I/O error.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
