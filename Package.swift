@@ -199,7 +199,7 @@ let package = Package(
         .testTarget(name: "OSDPTests", dependencies: ["OSDP", "GateCore"], swiftSettings: upcoming),
         .testTarget(
             name: "ReaderTests",
-            dependencies: ["GateServices", "GateConfiguration", "GateCore", "GateStore", "CEvdev"],
+            dependencies: ["GateServices", "GateConfiguration", "GateCore", "GateStore", "CEvdev", "CSerial", "OSDPLine"],
             swiftSettings: upcoming
         ),
     ],

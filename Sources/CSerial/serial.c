@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -23,6 +24,12 @@ int gate_serial_open(const char *path, int baud) {
     if (speed == 0) return -EINVAL;
     int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return -errno;
+    /* One owner per line: two programs polling one RS-485 bus garble each other's frames. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno == EWOULDBLOCK ? EBUSY : errno;
+        close(fd);
+        return -saved;
+    }
     struct termios tio;
     if (tcgetattr(fd, &tio) != 0) {
         int saved = errno;

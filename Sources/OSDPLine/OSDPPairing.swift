@@ -15,6 +15,7 @@ public enum OSDPPairing {
     public static func pair(device: String, address: UInt8, baud: Int = 9600, timeout: Duration = .seconds(10),
                             progress: (String) -> Void = { _ in }) throws -> [UInt8] {
         let fd = gate_serial_open(device, Int32(baud))
+        guard fd != -EBUSY else { throw Failure(description: busy(device)) }
         guard fd >= 0 else { throw Failure(description: "cannot open \(device): \(String(cString: strerror(-fd)))") }
         defer { gate_serial_close(fd) }
         let key = OSDPKeyStore.randomKey()
@@ -42,6 +43,16 @@ public enum OSDPPairing {
         }
         guard verified else { throw Failure(description: "the secure channel with the new key did not open within \(timeout)") }
         return key
+    }
+
+    /// Why pairing needs the line to itself, and what to do. optgated polls every reader on its bus several
+    /// times a second and owns the line while it runs; a pairing exchange interleaved with its polls would be
+    /// garbled on the half-duplex bus, and handing the line over through the control socket would put the
+    /// bus's other readers offline for the pairing anyway (and let a socket client put a reader into the
+    /// install-mode exchange), so pairing is an installer's step with the daemon stopped.
+    static func busy(_ device: String) -> String {
+        "\(device) is in use, most likely by optgated, which owns the serial line while it runs: stop it "
+            + "(`systemctl stop optgated`), run `optgate reader pair` again, then start it (`systemctl start optgated`)"
     }
 
     /// Drives one link until `done` says so or the time is up.

@@ -10,8 +10,9 @@ struct ReaderCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Give an OSDP reader in install mode its own random secure-channel key (docs/readers.md#osdp).",
             discussion: """
-                Stop optgated first (it holds the serial line). The key is kept with the other secrets in \
-                <state dir>/keys/ and never shown; optgated uses it from its next start.
+                Stop optgated first: it owns the serial line while it runs (pairing between its polls would garble \
+                both on the half-duplex bus), and pairing a line it holds fails at once saying so. The key is kept \
+                with the other secrets in <state dir>/keys/ and never shown; optgated uses it from its next start.
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "The serial line, e.g. /dev/ttyUSB0.") var device: String

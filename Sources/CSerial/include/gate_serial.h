@@ -3,8 +3,9 @@
 
 /* A serial line for OSDP (RS-485 through a USB adapter, or a pty in tests): raw 8N1 through termios. */
 
-/* Opens `path` non-blocking, raw, 8N1 at `baud` (9600, 19200, 38400, 57600, 115200).
-   Returns the descriptor, or -errno (-EINVAL for an unsupported rate). */
+/* Opens `path` non-blocking, raw, 8N1 at `baud` (9600, 19200, 38400, 57600, 115200), holding an exclusive
+   flock on it until closed. Returns the descriptor, or -errno (-EINVAL for an unsupported rate, -EBUSY
+   when another open descriptor, e.g. optgated's, holds the line). */
 int gate_serial_open(const char *path, int baud);
 
 /* Waits up to `timeout_ms` for bytes and reads at most `capacity`.
