@@ -38,5 +38,6 @@ static const unsigned long GATE_VIDIOC_STREAMOFF = VIDIOC_STREAMOFF;
 static const uint32_t GATE_V4L2_PIX_FMT_MJPEG = V4L2_PIX_FMT_MJPEG;
 static const uint32_t GATE_V4L2_PIX_FMT_JPEG = V4L2_PIX_FMT_JPEG;
 static const uint32_t GATE_V4L2_PIX_FMT_YUYV = V4L2_PIX_FMT_YUYV;
+static const uint32_t GATE_V4L2_PIX_FMT_GREY = V4L2_PIX_FMT_GREY;
 
 #endif

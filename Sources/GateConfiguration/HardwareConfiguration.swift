@@ -85,8 +85,8 @@ public enum DoorInputRole: String, Sendable, Hashable {
 /// `face.source.camera`: a V4L2 camera (docs/hardware.md).
 public struct CameraConfiguration: Sendable, Hashable {
     public enum Format: String, Sendable, Hashable, CaseIterable {
-        /// MJPEG when offered, else YUYV.
-        case auto, mjpeg, yuyv
+        /// MJPEG when offered, else YUYV, else 8-bit grey (`GREY`, the usual format of a near-infrared camera).
+        case auto, mjpeg, yuyv, grey
     }
 
     /// `device` (path, required): `/dev/video0` or, better, a `/dev/v4l/by-id/…` or `/dev/v4l/by-path/…` symlink.
@@ -96,7 +96,7 @@ public struct CameraConfiguration: Sendable, Hashable {
     public var height: Int
     /// `fps` (number, default 15, 1–120): asked for where the driver lets the rate be set.
     public var fps: Double
-    /// `format` (auto|mjpeg|yuyv, default auto).
+    /// `format` (auto|mjpeg|yuyv|grey, default auto).
     public var format: Format
     /// `buffers` (integer, default 4, 2–16): mmap capture buffers.
     public var buffers: Int

@@ -11,6 +11,9 @@ public struct PixelFormat: RawRepresentable, Sendable, Hashable, CustomStringCon
     public static let jpeg = PixelFormat(rawValue: GATE_V4L2_PIX_FMT_JPEG)
     /// Packed YUV 4:2:2, Y0 U Y1 V. The corresponding C constant is `V4L2_PIX_FMT_YUYV`.
     public static let yuyv = PixelFormat(rawValue: GATE_V4L2_PIX_FMT_YUYV)
+    /// 8-bit greyscale, one byte per pixel: what near-infrared cameras commonly deliver. The C constant is
+    /// `V4L2_PIX_FMT_GREY`.
+    public static let grey = PixelFormat(rawValue: GATE_V4L2_PIX_FMT_GREY)
 
     /// Whether each frame is one JPEG image.
     public var isJPEG: Bool { self == .mjpeg || self == .jpeg }

@@ -5,6 +5,7 @@
 //   optgate-bench run FRAMES_DIR [--runs N] [--peer NAME=FPS] [--daemon-rss KB:TEMPLATES]
 //   optgate-bench rules [--runs N] [--pin-runs N]   card/PIN → relay latency with and without access rules
 //   optgate-bench walkup PHOTOS_DIR [--walkups N] [--fps F]   walk-up → relay, fixed 3-of-5 vs adaptive + liveness (WalkUp.swift)
+//   optgate-bench parallax [--walkups N] [--jitter S] [--fps F]   can geometry decide from a natural walk-up (Parallax.swift)
 //
 // Models come from $OPTGATE_MODELS_DIR. Numbers are milliseconds, p50/p95 over N runs after one warm-up.
 @_spi(Benchmark) import GateStore
@@ -185,7 +186,8 @@ do {
     case "run": try run(arguments)
     case "rules": try rulesBench(arguments)
     case "walkup": try walkUp(arguments)
-    default: throw Failure("usage: optgate-bench frames|seed|run|rules|walkup … (see the header of Sources/optgate-bench/main.swift)")
+    case "parallax": try parallaxStudy(arguments)
+    default: throw Failure("usage: optgate-bench frames|seed|run|rules|walkup|parallax … (see the header of Sources/optgate-bench/main.swift)")
     }
 } catch {
     FileHandle.standardError.write(Data("optgate-bench: \(error)\n".utf8))

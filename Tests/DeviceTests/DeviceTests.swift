@@ -15,12 +15,15 @@ import V4L2
 ///
 /// - `GATE_YUYV_DEVICE`: a YUYV capture node (vivid), `GATE_VIVID_DISCONNECT=1` allows pressing its
 ///   "Disconnect" control (the node is gone afterwards until vivid is reloaded)
-/// - `GATE_MJPEG_DEVICE`: an MJPEG capture node (v4l2loopback fed 640×480 JPEGs by mjpeg_feeder)
+/// - `GATE_MJPEG_DEVICE`: an MJPEG capture node (v4l2loopback fed 640×480 JPEGs by paired_feeder or mjpeg_feeder)
+/// - `GATE_IR_DEVICE`: the infrared partner of `GATE_MJPEG_DEVICE`, a GREY capture node (v4l2loopback fed in step
+///   by paired_feeder)
 /// - `GATE_GPIO_CHIP` and `GATE_SIM_SYSFS` (the folder holding gpio-sim's `sim_gpioN/value`, `pull`)
 @Suite(.serialized) struct DeviceTests {
     static let env = ProcessInfo.processInfo.environment
     static let yuyv = env["GATE_YUYV_DEVICE"]
     static let mjpeg = env["GATE_MJPEG_DEVICE"]
+    static let infrared = env["GATE_IR_DEVICE"]
     static let chip = env["GATE_GPIO_CHIP"]
     static let sim = env["GATE_SIM_SYSFS"]
 
@@ -115,6 +118,33 @@ import V4L2
         let source = V4L2FrameSource(configuration: try camera(Self.mjpeg!), logger: RecordingLog().logger)
         guard case .jpeg(let bytes) = try firstFrame(source) else { Issue.record("expected a JPEG frame"); return }
         #expect(try JPEGDecoder().decode(bytes).width == 640)
+    }
+
+    @Test(.enabled(if: mjpeg != nil && infrared != nil,
+                   "set GATE_MJPEG_DEVICE and GATE_IR_DEVICE (v4l2loopback nodes fed MJPEG and GREY by paired_feeder) to run"))
+    func aColourAndAGreyInfraredCameraArePairedFromTheFirstFrame() throws {
+        let config = try DaemonConfiguration(json: Data("""
+            {"doors": [{"name": "main", "methods": ["face", "card"]}],
+             "face": {"source": {"camera": {"device": "\(Self.mjpeg!)", "stallSeconds": 3}}, "liveness": "ir",
+                      "infrared": {"camera": {"device": "\(Self.infrared!)", "stallSeconds": 3}}}}
+            """.utf8))
+        let source = try #require(try config.face.makeFrameSource(logger: RecordingLog().logger) as? PairedCameraFrameSource)
+        for index in 0..<4 {
+            let deadline = ContinuousClock.now + .seconds(10)
+            var colour: Frame?
+            while colour == nil && ContinuousClock.now < deadline { colour = try source.nextFrame() }
+            guard case .jpeg(let bytes)? = colour else { Issue.record("colour frame \(index): expected MJPEG, got \(String(describing: colour))"); return }
+            #expect(try JPEGDecoder().decode(bytes).width == 640)
+            // Every colour frame, the first one too, has its infrared partner: a GREY frame converted to BGR.
+            let infrared = try source.infraredFrame()
+            guard case .bgr(let image)? = infrared else { Issue.record("colour frame \(index) has no infrared partner: \(String(describing: infrared))"); return }
+            #expect(image.width == 640 && image.height == 480)
+            let row = image.pixels[(240 * image.stride)..<(240 * image.stride + 3 * 640)]
+            #expect(stride(from: 0, to: row.count, by: 3).allSatisfy { row[row.startIndex + $0] == row[row.startIndex + $0 + 2] }, "grey: B = R")
+            #expect(row.contains { $0 > 30 }, "the live infrared frame is lit")
+        }
+        #expect(source.formats.colour?.pixelFormat.isJPEG == true)
+        #expect(source.formats.infrared?.pixelFormat == .grey, "auto takes an infrared camera's GREY stream")
     }
 
     @Test(.enabled(if: yuyv != nil && env["GATE_VIVID_DISCONNECT"] == "1",

@@ -7,7 +7,7 @@ public import V4L2
 
 /// Frames from a V4L2 camera (USB UVC webcam, CSI bridge, v4l2loopback): MJPEG frames pass on as
 /// `.jpeg` (decoding, and counting corrupt frames as skipped, is the recogniser's business), YUYV
-/// frames are converted to `.bgr`. The newest frame wins: buffers that filled while the recogniser was
+/// and 8-bit grey (`GREY`, a near-infrared camera's usual format) frames are converted to `.bgr`. The newest frame wins: buffers that filled while the recogniser was
 /// busy are handed back to the driver unread.
 ///
 /// A camera that disappears (ENODEV/EIO on unplug, any other streaming error, or no frame for
@@ -55,13 +55,31 @@ public final class V4L2FrameSource: FrameSource {
             guard !captured.bytes.isEmpty else { return nil }
             let format = camera.format
             if format.pixelFormat.isJPEG { return .jpeg(captured.bytes) }
-            return .bgr(try BGRImage(yuyv: captured.bytes, width: format.width, height: format.height,
-                                     stride: format.bytesPerLine > 0 ? format.bytesPerLine : nil))
+            let stride = format.bytesPerLine > 0 ? format.bytesPerLine : nil
+            if format.pixelFormat == .grey {
+                return .bgr(try BGRImage(grey: captured.bytes, width: format.width, height: format.height, stride: stride))
+            }
+            return .bgr(try BGRImage(yuyv: captured.bytes, width: format.width, height: format.height, stride: stride))
         } catch let error as V4L2Error {
             lose("\(error)")
             return nil
         }
     }
+
+    /// Opens the camera now when it is closed and a reopen is due, without waiting for a frame or sleeping:
+    /// a second camera read only after each frame of the first (the infrared one) is streaming by the time
+    /// the first frame needs it.
+    public func openIfDue() {
+        if camera == nil && clock.now >= nextAttempt { reconnect() }
+    }
+
+    /// Closes the camera (it reopens on the next `nextFrame` or `openIfDue`), without counting it as lost.
+    public func close() {
+        camera = nil
+    }
+
+    /// Whether the camera is open and streaming.
+    public var isOpen: Bool { camera != nil }
 
     private func lose(_ reason: String) {
         camera = nil
@@ -111,9 +129,10 @@ final class OpenCamera {
     init(_ configuration: CameraConfiguration) throws(V4L2Error) {
         var device = try V4L2Device(path: configuration.device)
         let preferred: [PixelFormat] = switch configuration.format {
-        case .auto: [.mjpeg, .jpeg, .yuyv]
+        case .auto: [.mjpeg, .jpeg, .yuyv, .grey]
         case .mjpeg: [.mjpeg, .jpeg]
         case .yuyv: [.yuyv]
+        case .grey: [.grey]
         }
         format = try device.negotiate(preferring: preferred, width: configuration.width, height: configuration.height,
                                       framesPerSecond: configuration.fps)

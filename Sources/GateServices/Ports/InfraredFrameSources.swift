@@ -1,6 +1,7 @@
 import Foundation
 public import GateConfiguration
 public import Logging
+public import V4L2
 
 /// A frame source that also delivers the near-infrared frame taken with each colour frame (`face.infrared`).
 /// Both frames stay in memory only, like every frame.
@@ -33,6 +34,12 @@ public final class PairedReplayFrameSource: InfraredPairedSource {
 /// Two V4L2 devices, colour and near-infrared (or the two streams of a dual-stream UVC camera): the newest
 /// infrared frame is read right after each colour frame. Each device reconnects on its own; a lost infrared
 /// camera gives `nil`, which the liveness policy treats as "no infrared frame" (refused, never waved through).
+/// Infrared cameras commonly stream 8-bit grey (`GREY`); MJPEG and YUYV work too (`face.infrared.camera.format`).
+///
+/// The infrared camera is open exactly while the colour camera is: opened right after it, by `nextFrame` (were it
+/// opened only when its first frame is asked for, the first colour frame of every start and of every reconnect
+/// would have no infrared partner), and closed when the colour camera is lost (its frames are only read after a
+/// colour frame, so it would otherwise stay open, unread, and keep an unplugged pair's driver busy).
 public final class PairedCameraFrameSource: InfraredPairedSource {
     let colour: V4L2FrameSource
     let infrared: V4L2FrameSource
@@ -42,8 +49,16 @@ public final class PairedCameraFrameSource: InfraredPairedSource {
         self.infrared = V4L2FrameSource(configuration: infrared, logger: logger)
     }
 
-    public func nextFrame() throws -> Frame? { try colour.nextFrame() }
+    public func nextFrame() throws -> Frame? {
+        let frame = try colour.nextFrame()
+        if colour.isOpen { infrared.openIfDue() } else { infrared.close() }
+        return frame
+    }
+
     public func infraredFrame() throws -> Frame? { try infrared.nextFrame() }
+
+    /// The formats in use, while each camera is open.
+    public var formats: (colour: StreamFormat?, infrared: StreamFormat?) { (colour.format, infrared.format) }
 }
 
 extension FaceConfiguration {
