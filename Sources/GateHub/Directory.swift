@@ -216,36 +216,16 @@ extension HubDirectory {
         return try rows.map { row in
             let (gate, seq, time, category, action, door, method, result, reason, resident) =
                 try row.decode((String, Int64, Date, String, String?, String?, String?, String?, String?, String?).self)
-            return HubEvent(gate: gate, localSeq: seq, time: WallTime(time), category: category, action: action, door: door,
-                            method: method, result: result, reason: reason, residentID: resident)
+            return HubEvent(gate: gate, event: LocalEvent(seq: seq, time: WallTime(time), category: category, action: action,
+                                                          door: door, method: method, result: result, reason: reason,
+                                                          residentID: resident))
         }
     }
 }
 
-/// An event as the hub keeps it: the gate's own audit sequence number makes it unique.
-public struct HubEvent: Sendable, Hashable, Codable {
+/// An event as the hub keeps it: the gate that pushed it and the entry as that gate recorded it (its audit seq
+/// makes it unique per gate).
+public struct HubEvent: Sendable, Hashable {
     public var gate: String
-    public var localSeq: Int64
-    public var time: WallTime
-    public var category: String
-    public var action: String?
-    public var door: String?
-    public var method: String?
-    public var result: String?
-    public var reason: String?
-    public var residentID: String?
-
-    public init(gate: String, localSeq: Int64, time: WallTime, category: String, action: String?, door: String?,
-                method: String?, result: String?, reason: String?, residentID: String?) {
-        self.gate = gate
-        self.localSeq = localSeq
-        self.time = time
-        self.category = category
-        self.action = action
-        self.door = door
-        self.method = method
-        self.result = result
-        self.reason = reason
-        self.residentID = residentID
-    }
+    public var event: LocalEvent
 }

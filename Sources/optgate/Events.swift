@@ -268,9 +268,10 @@ extension Events {
         let (gate, limit) = (gate, limit)
         let events = try global.withHubDirectory { hub in try await hub.events(gate: gate, limit: limit) }
         if json { return try Output.json(events.map(HubEventJSON.init)) }
-        for event in events {
+        for hubEvent in events {
+            let event = hubEvent.event
             let fields = [event.category, event.door, event.method, event.result, event.reason, event.residentID].compactMap { $0 }
-            print(Output.safe("\(Output.time(event.time))  \(event.gate)#\(event.localSeq)  \(fields.joined(separator: "  "))"))
+            print(Output.safe("\(Output.time(event.time))  \(hubEvent.gate)#\(event.seq)  \(fields.joined(separator: "  "))"))
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import GateHub
+import GateStore
 import Logging
 
 // The fleet hub (docs/fleet.md): `hub init`, `site add|list`, `gate add|list`, and the hub backend of the
@@ -157,9 +158,10 @@ struct HubEventJSON: Encodable {
     var reason: String?
     var resident: String?
 
-    init(_ event: HubEvent) {
-        gate = event.gate
-        seq = event.localSeq
+    init(_ hubEvent: HubEvent) {
+        let event = hubEvent.event
+        gate = hubEvent.gate
+        seq = event.seq
         time = Output.time(event.time)
         category = event.category
         door = event.door

@@ -110,7 +110,8 @@ public struct ReplicaDeletion: Sendable, Hashable {
     public var templatesDeleted: Int
 }
 
-/// A local access decision or alarm, as pushed to the hub (its audit seq is the local sequence).
+/// A local access decision or alarm, as pushed to the hub (its audit seq is the local sequence) and as the hub
+/// lists it (`HubEvent`).
 public struct LocalEvent: Sendable, Hashable {
     public var seq: Int64
     public var time: WallTime
@@ -121,6 +122,19 @@ public struct LocalEvent: Sendable, Hashable {
     public var result: String?
     public var reason: String?
     public var residentID: String?
+
+    public init(seq: Int64, time: WallTime, category: String, action: String?, door: String?, method: String?, result: String?,
+                reason: String?, residentID: String?) {
+        self.seq = seq
+        self.time = time
+        self.category = category
+        self.action = action
+        self.door = door
+        self.method = method
+        self.result = result
+        self.reason = reason
+        self.residentID = residentID
+    }
 }
 
 /// The fleet-v1 migration's table: where this gate's replica stands.
