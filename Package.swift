@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The console's TLS on LAN addresses (docs/console.md#tls): its own CA and server certificate, served by NIOSSL.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "GateCore", swiftSettings: upcoming),
@@ -87,8 +91,9 @@ let package = Package(
         .executableTarget(name: "make-replay", dependencies: ["FaceVision"], swiftSettings: upcoming),
         .executableTarget(
             name: "optgate-bench",
-            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices", "GateConfiguration", "GateFace",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FaceVision", "GateCore", "GateStore", "GateServices", "GateConfiguration", "GateFace", "GateHub",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: upcoming
         ),
         .target(name: "SystemdNotify", swiftSettings: upcoming),
@@ -150,11 +155,14 @@ let package = Package(
         .target(
             name: "GateConsole",
             dependencies: [
-                "GateStore", "GateControl", "GateCore", "FaceVision",
+                "GateStore", "GateControl", "GateCore", "FaceVision", "GateConfiguration", "GateHub",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources")],
             swiftSettings: upcoming
@@ -162,9 +170,11 @@ let package = Package(
         .executableTarget(
             name: "optgate-console",
             dependencies: [
-                "GateConsole", "GateControl", "GateStore",
+                "GateConsole", "GateControl", "GateStore", "GateHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming

@@ -8,6 +8,8 @@
 /// - `staleAfterSeconds` (number, default 300, 5–604800): without a successful sync for this long, `status`
 ///   shows `stale` and one `fleet.stale` alarm is recorded.
 /// - `pollSeconds` (number, default 5, 0.2–3600): pull even without a notification, at this interval.
+/// - `caFile` (string, optional, absolute): the PEM file of the private CA the hub's TLS certificate chains to;
+///   then only that CA is trusted (without it: the system's trust store). Verification is never off.
 public struct FleetConfiguration: Sendable, Hashable {
     public var hub: String
     public var credentialsFile: String
@@ -15,6 +17,7 @@ public struct FleetConfiguration: Sendable, Hashable {
     public var gate: String
     public var staleAfter: Duration
     public var poll: Duration
+    public var caFile: String?
 
     static func parse(_ root: inout ConfigObject) throws(ConfigurationError) -> FleetConfiguration? {
         guard root.has("fleet") else { return nil }
@@ -36,10 +39,15 @@ public struct FleetConfiguration: Sendable, Hashable {
         guard credentialsFile.hasPrefix("/") else {
             throw ConfigurationError(key: "fleet.credentialsFile", problem: "must be an absolute path")
         }
-        let fleet = FleetConfiguration(
+        let caFile = try object.string("caFile", default: nil)
+        if let caFile, !caFile.hasPrefix("/") {
+            throw ConfigurationError(key: "fleet.caFile", problem: "must be an absolute path")
+        }
+        var fleet = FleetConfiguration(
             hub: hub, credentialsFile: credentialsFile, site: try required("site"), gate: try required("gate"),
             staleAfter: .milliseconds(Int64(try object.number("staleAfterSeconds", default: 300, range: 5...604_800) * 1000)),
             poll: .milliseconds(Int64(try object.number("pollSeconds", default: 5, range: 0.2...3600) * 1000)))
+        fleet.caFile = caFile
         try object.finish()
         return fleet
     }

@@ -28,6 +28,32 @@ public protocol ManagementDirectory: Sendable {
     func addCard(residentID: String, uid: CardUID, operator: String) async throws
     func removeCard(residentID: String, uid: CardUID, operator: String) async throws
     func setPIN(residentID: String, pin: PIN, lookupTag: Bool, operator: String) async throws
+    /// Issues a visitor pass (`HubVisitors.swift`): on a hub, valid at every gate of the site.
+    /// - Returns: the pass with its keypad code and signed QR text, shown once and stored nowhere in clear.
+    func issueVisitorPass(doors: [String], validFor: Duration, uses: Int, name: String?, site: String?, operator: String) async throws -> IssuedVisitorPass
+    func revokeVisitorPass(id: String, operator: String) async throws
+    /// Every pass, newest first, never with a code.
+    func visitorPasses() async throws -> [VisitorPass]
+    /// Changes a resident's name, unit, move-in and move-out times; refused when the move-out would not come
+    /// after the move-in. At a fleet gate the new move-out time arrives with the change, so every credential of
+    /// the resident stops there at that time.
+    func updateResident(_ id: String, change: ResidentChange, operator: String) async throws
+}
+
+/// What `resident update` changes: `nil` / `.keep` leaves a field as it is, `.set(nil)` clears a time.
+public struct ResidentChange: Sendable, Hashable {
+    public var name: String?
+    public var unit: String?
+    public var validFrom: FieldChange<WallTime>
+    public var validUntil: FieldChange<WallTime>
+
+    public init(name: String? = nil, unit: String? = nil, validFrom: FieldChange<WallTime> = .keep,
+                validUntil: FieldChange<WallTime> = .keep) {
+        self.name = name
+        self.unit = unit
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+    }
 }
 
 /// The single-box backend: the gate's own SQLite store, exactly as the CLI has always written it.
@@ -62,6 +88,11 @@ public struct LocalDirectory: ManagementDirectory {
 
     public func setPIN(residentID: String, pin: PIN, lookupTag: Bool, operator op: String) async throws {
         try database.setPIN(residentID: residentID, pin: pin, lookupTag: lookupTag, operator: op)
+    }
+
+    public func updateResident(_ id: String, change: ResidentChange, operator op: String) async throws {
+        try database.updateResident(id, name: change.name, unit: change.unit, validFrom: change.validFrom,
+                                    validUntil: change.validUntil, operator: op)
     }
 }
 
@@ -160,6 +191,27 @@ public struct HubDirectory: ManagementDirectory {
             INSERT INTO pin (resident_id, site_id, lookup_tag, hash) VALUES (\(residentID), \(site), \(tag), \(hash))
             ON CONFLICT (resident_id) DO UPDATE SET lookup_tag = excluded.lookup_tag, hash = excluded.hash, created_at = now()
             """)
+    }
+
+    /// One UPDATE of the resident row: its trigger logs a `resident` change, which every gate of the site applies
+    /// (name, unit, validity) in its next batch.
+    public func updateResident(_ id: String, change: ResidentChange, operator op: String) async throws {
+        try await hub.transaction { hub in
+            guard let row = try await hub.execute("SELECT valid_from, valid_until FROM resident WHERE id = \(id) FOR UPDATE").first else {
+                throw HubError.notFound("The resident \(id)")
+            }
+            var (from, until) = try row.decode((Date?, Date?).self)
+            if case .set(let value) = change.validFrom { from = value?.date }
+            if case .set(let value) = change.validUntil { until = value?.date }
+            if let from, let until, until <= from {
+                throw HubError.refused("the move-out time must come after the move-in time")
+            }
+            try await hub.execute("""
+                UPDATE resident SET display_name = coalesce(\(change.name), display_name), unit = coalesce(\(change.unit), unit),
+                    valid_from = \(from), valid_until = \(until)
+                WHERE id = \(id)
+                """)
+        }
     }
 
     func siteKeys(of residentID: String) async throws -> (Int64, SiteKeys) {

@@ -4,7 +4,9 @@ import PostgresNIO
 /// Where the hub is: `postgresql://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE]`, or a unix socket directory as
 /// `postgresql://[USER@]/DATABASE?host=/run/postgresql`. Defaults: user `optgate_admin`, port 5432, database
 /// `optgate`. A hub that is not on loopback or a unix socket is reached only over TLS with the server's
-/// certificate verified against the system's trust store and its host name; there is no way to turn that off.
+/// certificate verified against the system's trust store and its host name (or IP address); there is no way to
+/// turn that off. A hub whose certificate comes from a private CA names that CA's PEM file, as libpq does, with
+/// `?sslrootcert=/path/ca.pem` (the CLI) or `fleet.caFile` (a gate): then that CA is the only one trusted.
 public struct HubEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var host: String?
     public var socketDirectory: String?
@@ -12,6 +14,8 @@ public struct HubEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var user: String
     public var password: String?
     public var database: String
+    /// The PEM file of the CA the hub's certificate must chain to, instead of the system's trust store.
+    public var caFile: String?
 
     public init(url text: String) throws(HubError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
@@ -21,8 +25,12 @@ public struct HubEndpoint: Sendable, Hashable, CustomStringConvertible {
         let host = components.host.flatMap { $0.isEmpty ? nil : $0 }
         if socket == nil && host == nil { throw .badURL("it names no host") }
         if let socket, !socket.hasPrefix("/") { throw .badURL("host= must be an absolute socket directory") }
-        for item in components.queryItems ?? [] where item.name != "host" {
+        for item in components.queryItems ?? [] where item.name != "host" && item.name != "sslrootcert" {
             throw .badURL("the parameter \(item.name) is not understood (TLS is chosen by the host: required off loopback)")
+        }
+        if let ca = components.queryItems?.first(where: { $0.name == "sslrootcert" })?.value {
+            guard ca.hasPrefix("/") else { throw .badURL("sslrootcert= must be an absolute path to a PEM file") }
+            caFile = ca
         }
         self.host = socket == nil ? host : nil
         socketDirectory = socket
@@ -40,6 +48,26 @@ public struct HubEndpoint: Sendable, Hashable, CustomStringConvertible {
         copy.user = user
         copy.password = password
         return copy
+    }
+
+    /// The same hub, its certificate verified against the CA in `caFile` (nil: the system's trust store).
+    public func trusting(caFile: String?) -> HubEndpoint {
+        guard let caFile else { return self }
+        var copy = self
+        copy.caFile = caFile
+        return copy
+    }
+
+    /// Checks that `caFile`, when set, holds at least one PEM certificate (a daemon checks this at startup).
+    public func checkTrust() throws(HubError) {
+        guard let caFile else { return }
+        do {
+            if try NIOSSLCertificate.fromPEMFile(caFile).isEmpty { throw HubError.trust(path: caFile, reason: "it holds no certificate") }
+        } catch let error as HubError {
+            throw error
+        } catch {
+            throw .trust(path: caFile, reason: "it is not a readable PEM certificate file (\(error))")
+        }
     }
 
     /// The URL without any password: what logs, status and `gate add` show.
@@ -71,8 +99,11 @@ public struct HubEndpoint: Sendable, Hashable, CustomStringConvertible {
         if isLocal {
             tls = .disable
         } else {
-            // makeClientConfiguration verifies the chain against the system roots and the host name.
-            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            // makeClientConfiguration verifies the chain (against the system roots, or only the CA in caFile)
+            // and the host name, or the IP address against the certificate's IP subjectAltName.
+            var client = TLSConfiguration.makeClientConfiguration()
+            if let caFile { client.trustRoots = .file(caFile) }
+            tls = .require(try NIOSSLContext(configuration: client))
         }
         return PostgresConnection.Configuration(host: host!, port: port, username: user, password: password,
                                                 database: override ?? database, tls: tls)
@@ -87,6 +118,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     case conflict(String)
     case credentials(path: String, reason: String)
+    case trust(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -96,6 +128,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
         case .notFound(let what): "\(what) does not exist on the hub."
         case .conflict(let what): "\(what)."
         case .credentials(let path, let reason): "The hub credentials file \(path) cannot be used: \(reason)."
+        case .trust(let path, let reason): "The hub CA file \(path) cannot be used: \(reason)."
         }
     }
 

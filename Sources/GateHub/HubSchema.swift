@@ -16,7 +16,7 @@ enum HubSchema {
         var statements: [String]
     }
 
-    static let migrations: [Migration] = [hubV1]
+    static let migrations: [Migration] = [hubV1, hubV2Visitors, hubV2Fleethub, hubV3Resync]
 
     static let hubV1 = Migration(name: "hub-v1", statements: [
         """
@@ -288,5 +288,46 @@ enum HubSchema {
         "CREATE POLICY gate_self ON audit_head TO optgate_gate USING (gate_id = optgate_gate_id()) WITH CHECK (gate_id = optgate_gate_id())",
         "CREATE POLICY gate_self ON deletion_receipt TO optgate_gate USING (gate_id = optgate_gate_id()) WITH CHECK (gate_id = optgate_gate_id())",
         "CREATE POLICY gate_self ON gate_sync TO optgate_gate USING (gate_id = optgate_gate_id()) WITH CHECK (gate_id = optgate_gate_id())",
+    ])
+
+    /// The hub as an external witness of each gate's audit log, and what a gate reports back when it finds the
+    /// hub or its own log went back in time (docs/fleet.md).
+    static let hubV2Fleethub = Migration(name: "hub-v2-fleethub", statements: [
+        // A witnessed head only moves forward: a gate (or whoever holds its role) cannot replace the head the
+        // hub holds with an older or a different one. The manager resets it with `audit heads --accept GATE`.
+        """
+        CREATE FUNCTION optgate_audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.seq < OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash <> OLD.hash) THEN
+                RAISE EXCEPTION 'the witnessed audit head of gate % cannot go back from entry % to %', OLD.gate_id, OLD.seq, NEW.seq
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        END $$
+        """,
+        """
+        CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
+        FOR EACH ROW EXECUTE FUNCTION optgate_audit_head_forward()
+        """,
+        // What a gate found when it compared itself with the hub: `auditDiverged` (its log no longer contains the
+        // head the hub witnessed: truncated, rewritten or restored from an older copy) or `hubRolledBack` (the
+        // hub's change log is behind what the gate applied: the hub was restored from an older backup). Append-only
+        // for the gate; the manager reads them with `audit heads` and `gate list`.
+        """
+        CREATE TABLE fleet_alarm (
+            id bigserial PRIMARY KEY,
+            gate_id bigint NOT NULL REFERENCES gate(id),
+            kind text NOT NULL CHECK (kind IN ('auditDiverged', 'hubRolledBack', 'revocationConflict')),
+            hub_seq bigint,
+            gate_seq bigint,
+            detail text NOT NULL,
+            time timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        "CREATE INDEX fleet_alarm_gate ON fleet_alarm(gate_id, id)",
+        "ALTER TABLE fleet_alarm ENABLE ROW LEVEL SECURITY",
+        "GRANT SELECT, INSERT ON fleet_alarm TO optgate_gate",
+        "GRANT USAGE ON SEQUENCE fleet_alarm_id_seq TO optgate_gate",
+        "CREATE POLICY gate_self ON fleet_alarm TO optgate_gate USING (gate_id = optgate_gate_id()) WITH CHECK (gate_id = optgate_gate_id())",
     ])
 }

@@ -172,6 +172,7 @@ enum Migrations {
         migrator.registerMigration("compliance-v1") { db in try ComplianceSchema.create(db) }
         migrator.registerMigration("console-v1") { db in try ConsoleSchema.create(in: db) }
         migrator.registerMigration("fleet-v1") { db in try FleetSchema.create(db) }
+        migrator.registerMigration("fleet-v2-fleethub") { db in try FleetSchema.createReceiptOutbox(db) }
         return migrator
     }
 

@@ -6,6 +6,8 @@
 //   optgate-bench rules [--runs N] [--pin-runs N]   card/PIN → relay latency with and without access rules
 //   optgate-bench walkup PHOTOS_DIR [--walkups N] [--fps F]   walk-up → relay, fixed 3-of-5 vs adaptive + liveness (WalkUp.swift)
 //   optgate-bench parallax [--walkups N] [--jitter S] [--fps F]   can geometry decide from a natural walk-up (Parallax.swift)
+//   optgate-bench fleet --hub URL [--cluster-dir DIR] [--clients 200] …   many gates against one PostgreSQL hub (FleetBench.swift,
+//                                                                      scripts/bench-fleet)
 //
 // Models come from $OPTGATE_MODELS_DIR. Numbers are milliseconds, p50/p95 over N runs after one warm-up.
 @_spi(Benchmark) import GateStore
@@ -187,7 +189,8 @@ do {
     case "rules": try rulesBench(arguments)
     case "walkup": try walkUp(arguments)
     case "parallax": try parallaxStudy(arguments)
-    default: throw Failure("usage: optgate-bench frames|seed|run|rules|walkup|parallax … (see the header of Sources/optgate-bench/main.swift)")
+    case "fleet": try fleetBench(arguments)
+    default: throw Failure("usage: optgate-bench frames|seed|run|rules|walkup|parallax|fleet … (see the header of Sources/optgate-bench/main.swift)")
     }
 } catch {
     FileHandle.standardError.write(Data("optgate-bench: \(error)\n".utf8))

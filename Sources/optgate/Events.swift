@@ -95,7 +95,7 @@ struct Events: ParsableCommand {
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Verify, list and purge the hash-chained audit log.",
-        subcommands: [Verify.self, Head.self, Reanchor.self, List.self, Purge.self])
+        subcommands: [Verify.self, Head.self, Reanchor.self, List.self, Purge.self, Heads.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: """

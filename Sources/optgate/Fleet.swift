@@ -99,7 +99,7 @@ struct SiteCommand: ParsableCommand {
 
 struct GateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gate", abstract: "Add and list the gates joined to the hub.", subcommands: [Add.self, List.self])
+        commandName: "gate", abstract: "Add and list the gates joined to the hub.", subcommands: [Add.self, List.self, Resync.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -130,12 +130,37 @@ struct GateCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            let gates = try global.withHub { hub in
-                try await hub.gates().map { GateRow(gate: $0.gate, site: $0.site, appliedSeq: $0.appliedSeq) }
+            let (gates, held) = try global.withHub { hub in
+                (try await hub.gates().map { GateRow(gate: $0.gate, site: $0.site, appliedSeq: $0.appliedSeq) }, try await hub.heldGates())
             }
             for gate in gates {
-                print(Output.safe("\(gate.site)  \(gate.gate)  applied \(gate.appliedSeq.map(String.init) ?? "nothing yet")"))
+                // A gate that found the hub behind it holds until `gate resync` (docs/fleet.md, "Backup and restore").
+                let state = held[gate.gate].map { alarm in
+                    "  HELD: hub rolled back to \(alarm.hubSeq.map(String.init) ?? "?") after the gate applied \(alarm.gateSeq.map(String.init) ?? "?")"
+                        + "; after re-doing the newer changes: gate resync \(gate.gate)"
+                } ?? ""
+                print(Output.safe("\(gate.site)  \(gate.gate)  applied \(gate.appliedSeq.map(String.init) ?? "nothing yet")\(state)"))
             }
+        }
+    }
+
+    /// `optgate --hub URL gate resync GATE`: the manager's acknowledgement after a gate raised `hubRolledBack`.
+    struct Resync: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Have a gate replace its replica with a full snapshot of the hub (after fleet.hubRolledBack).",
+            discussion: """
+                A gate that finds the hub behind what it applied (the hub restored from an older backup) raises \
+                hubRolledBack and holds: it keeps deciding from its replica, revocations it applied included, and \
+                pulls nothing. Re-do at the hub the changes made after the backup (revocations and erasures first), then run \
+                this: at its next sync the gate replaces its replica with the hub's state in one transaction and \
+                pulls from there. Residents the hub no longer has are erased at the gate.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The gate to re-sync.") var gate: String
+
+        func run() throws {
+            try global.withHub { hub in try await hub.requestResync(gate: gate) }
+            print(Output.safe("gate \(gate): re-sync from zero requested; the gate replaces its replica at its next sync"))
         }
     }
 
@@ -185,4 +210,53 @@ struct HubEventJSON: Encodable {
     }
 
     enum CodingKeys: String, CodingKey { case gate, seq, time, category, door, method, result, reason, resident }
+}
+
+extension AuditCommand {
+    /// `optgate --hub URL audit heads`: the hub as the external witness of every gate's audit log.
+    struct Heads: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "With --hub: each gate's audit head as the hub witnessed it, and gates whose log diverged from it.",
+            discussion: """
+                A gate whose audit log no longer contains the head the hub holds (cut off, rewritten, or the box \
+                restored from an older copy) raised fleet.auditDiverged; it is shown here until the manager, having \
+                looked into it, accepts the gate's log as it is now with --accept GATE (the gate's next head becomes \
+                the witnessed one).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Forget GATE's witnessed head (after a divergence was looked into).") var accept: String?
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            if let gate = accept {
+                let had = try global.withHub { hub in try await hub.acceptAuditHead(gate: gate) }
+                return print(Output.safe(had ? "gate \(gate): witnessed audit head forgotten; its next head is witnessed from now on"
+                                             : "gate \(gate): the hub held no audit head for it"))
+            }
+            let heads = try global.withHub { hub in try await hub.witnessedHeads() }
+            if json { return try Output.json(heads.map(HeadJSON.init)) }
+            for head in heads {
+                let witnessed = head.seq.map { "entry \($0)  hash \(head.hash.map { $0.prefix(8).map { String(format: "%02x", $0) }.joined() } ?? "")" }
+                    ?? "no head yet"
+                let state = head.divergence.map { "  DIVERGED: \($0)" } ?? ""
+                print(Output.safe("\(head.site)  \(head.gate)  \(witnessed)\(state)"))
+            }
+        }
+
+        struct HeadJSON: Encodable {
+            var gate: String
+            var site: String
+            var seq: Int64?
+            var hash: String?
+            var diverged: String?
+
+            init(_ head: WitnessedHead) {
+                gate = head.gate
+                site = head.site
+                seq = head.seq
+                hash = head.hash.map { $0.map { String(format: "%02x", $0) }.joined() }
+                diverged = head.divergence
+            }
+        }
+    }
 }

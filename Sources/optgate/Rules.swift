@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 public import GateCore
 import GateConfiguration
+import GateHub
 import GateStore
 
 extension VerifyMode: ExpressibleByArgument {}
@@ -201,14 +202,18 @@ struct GroupCommand: ParsableCommand {
 extension ResidentCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a resident's move-in and move-out times and access groups.",
+            abstract: "Change a resident's name, unit, move-in and move-out times and access groups.",
             discussion: """
                 At the move-out time (--valid-until) every credential stops at once, and optgated deletes the \
                 resident's face templates and withdraws their face consent within a minute, with an audit entry \
-                (resident.moveOut) and a receipt.
+                (resident.moveOut) and a receipt. With --hub the change is made at the fleet hub and reaches every \
+                gate of the resident's site (--name, --unit, --valid-from, --valid-until; groups and --under-14 are \
+                set at each gate for now).
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Resident id.") var id: String
+        @Option(help: "Name as shown to staff.") var name: String?
+        @Option(help: "Unit, e.g. 3-2-1501.") var unit: String?
         @Option(help: "Move-in: first day of access (YYYY-MM-DD, from its start) or an ISO 8601 time; none clears it.")
         var validFrom: String?
         @Option(help: "Move-out: last day of access (YYYY-MM-DD, through the end of that day) or an ISO 8601 time; none clears it.")
@@ -231,8 +236,13 @@ extension ResidentCommand {
         func validate() throws {
             _ = try change(validFrom, endOfDay: false, flag: "--valid-from")
             _ = try change(validUntil, endOfDay: true, flag: "--valid-until")
-            if validFrom == nil && validUntil == nil && group.isEmpty && under14 == nil {
-                throw ValidationError("Please give --valid-from, --valid-until, --group or --under-14/--no-under-14.")
+            if name == nil && unit == nil && validFrom == nil && validUntil == nil && group.isEmpty && under14 == nil {
+                throw ValidationError("Please give --name, --unit, --valid-from, --valid-until, --group or --under-14/--no-under-14.")
+            }
+            if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a name.") }
+            if let unit, unit.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("Please give a unit.") }
+            if global.hubURL != nil && (!group.isEmpty || under14 != nil) {
+                throw ValidationError("--group and --under-14 are not replicated by the hub yet; set them at each gate (without --hub).")
             }
             if group.contains("default") && group.count > 1 {
                 throw ValidationError("--group default cannot be combined with other groups.")
@@ -241,13 +251,20 @@ extension ResidentCommand {
 
         func run() throws {
             let groups: [String]? = group.isEmpty ? nil : (group == ["default"] ? [] : group)
+            if global.hubURL != nil {
+                let id = id
+                let change = ResidentChange(name: name, unit: unit, validFrom: try change(validFrom, endOfDay: false, flag: "--valid-from"),
+                                            validUntil: try change(validUntil, endOfDay: true, flag: "--valid-until"))
+                try global.withHubDirectory { hub in try await hub.updateResident(id, change: change, operator: currentOperator) }
+                return print("updated \(id) at the hub; every gate of its site applies the change")
+            }
             let database = try global.database()
             if let under14 {
                 try database.setUnder14(id, under14, operator: currentOperator)
                 print("updated \(id): \(under14 ? "under 14: face consent needs a guardian's" : "not under 14")")
-                if validFrom == nil && validUntil == nil && group.isEmpty { return }
+                if name == nil && unit == nil && validFrom == nil && validUntil == nil && group.isEmpty { return }
             }
-            try database.updateResident(id, validFrom: try change(validFrom, endOfDay: false, flag: "--valid-from"),
+            try database.updateResident(id, name: name, unit: unit, validFrom: try change(validFrom, endOfDay: false, flag: "--valid-from"),
                                         validUntil: try change(validUntil, endOfDay: true, flag: "--valid-until"),
                                         groups: groups, operator: currentOperator)
             let resident = try database.resident(id)

@@ -4,6 +4,7 @@ import Foundation
 import GateControl
 import GateCore
 import GateConfiguration
+import GateHub
 import GateStore
 
 /// `optgate visitor issue|revoke|list` (docs/visitors.md).
@@ -22,6 +23,7 @@ struct VisitorCommand: ParsableCommand {
         @Option(help: "How long the pass is valid from now: 90s, 30m, 4h, 2d (at most 90d).") var validFor: String
         @Option(help: "How many entries (1-1000).") var uses = 1
         @Option(help: "Who the pass is for, as shown in visitor list.") var name: String?
+        @Option(help: "With --hub: the site whose gates the pass opens (needed when the hub has several).") var site: String?
         @Option(help: "Also write the pass's QR code to this PNG file.") var qr: String?
         @Option(help: "The daemon's configuration, to check the door names (default: not checked).") var config: String?
         @Flag(help: "JSON output: {\"id\",\"code\",\"qr\",\"validUntil\",\"uses\"}.") var json = false
@@ -44,8 +46,18 @@ struct VisitorCommand: ParsableCommand {
                     throw CLIError("no door is named \(name) in \(config) (doors: \(known.joined(separator: ", ")))")
                 }
             }
-            let issued = try global.database().issueVisitorPass(doors: door, validFor: VisitorDuration.parse(validFor)!, uses: uses,
+            let issued: IssuedVisitorPass
+            if global.hubURL != nil {
+                // At the hub: valid at every gate of the site, signed with the site's key (docs/fleet.md#visitor-passes).
+                let (doors, validity, uses, name, site, op) = (door, VisitorDuration.parse(validFor)!, uses, name, site, currentOperator)
+                issued = try global.withHubDirectory { hub in
+                    try await hub.issueVisitorPass(doors: doors, validFor: validity, uses: uses, name: name, site: site, operator: op)
+                }
+            } else {
+                if site != nil { throw CLIError("--site needs --hub: a single box issues passes for itself.") }
+                issued = try global.database().issueVisitorPass(doors: door, validFor: VisitorDuration.parse(validFor)!, uses: uses,
                                                                 name: name, operator: currentOperator)
+            }
             if let qr { try QRCodeImage.writePNG(issued.qr, to: qr) }
             if json {
                 return try Output.json(IssuedJSON(id: issued.pass.id, code: issued.code, qr: issued.qr,
@@ -71,6 +83,11 @@ struct VisitorCommand: ParsableCommand {
         @Argument(help: "Pass id (v…).") var id: String
 
         func run() throws {
+            if global.hubURL != nil {
+                let (id, op) = (id, currentOperator)
+                try global.withHubDirectory { hub in try await hub.revokeVisitorPass(id: id, operator: op) }
+                return print("visitor pass \(Output.safe(id)) revoked at the hub; each gate refuses it when the change arrives")
+            }
             try global.database().revokeVisitorPass(id: id, operator: currentOperator)
             print("visitor pass \(Output.safe(id)) revoked")
         }
@@ -82,7 +99,8 @@ struct VisitorCommand: ParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() throws {
-            let passes = try global.database().visitorPasses()
+            let passes = global.hubURL != nil ? try global.withHubDirectory { hub in try await hub.visitorPasses() }
+                                              : try global.database().visitorPasses()
             let now = WallTime.current()
             if json { return try Output.json(passes.map { PassJSON($0, now: now) }) }
             for pass in passes {

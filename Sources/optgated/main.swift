@@ -279,7 +279,7 @@ struct Optgated: AsyncParsableCommand {
                 throw HubError.credentials(path: fleet.credentialsFile, reason: "its siteKey is not 64 hex digits")
             }
             database.useSiteKeys(keys)
-            _ = try credentials.endpoint()
+            try credentials.endpoint().trusting(caFile: fleet.caFile).checkTrust()
         } catch {
             FileHandle.standardError.write(Data("optgated: \(error)\n".utf8))
             throw ExitCode(78)

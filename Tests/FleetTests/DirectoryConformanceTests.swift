@@ -28,6 +28,28 @@ struct DirectoryConformanceTests {
         listed = try await directory.residents()
         #expect(listed.first { $0.id == id }?.hasPIN == true)
 
+        // Update: name and unit change, a move-out time is set and cleared, the rest stays.
+        let moveOut = WallTime(millisecondsSince1970: 1_900_000_000_000)
+        try await directory.updateResident(id, change: ResidentChange(name: "Li Wei-Zhang", unit: "3-1601", validUntil: .set(moveOut)),
+                                           operator: "test")
+        var updated = try #require(try await directory.residents().first { $0.id == id })
+        #expect(updated.displayName == "Li Wei-Zhang" && updated.unit == "3-1601")
+        #expect(updated.validUntil == moveOut)
+        #expect(updated.cards == ["B2C3"] && updated.hasPIN)
+        try await directory.updateResident(id, change: ResidentChange(unit: "3-1602"), operator: "test")
+        updated = try #require(try await directory.residents().first { $0.id == id })
+        #expect(updated.displayName == "Li Wei-Zhang" && updated.unit == "3-1602" && updated.validUntil == moveOut)
+        // A move-out before the move-in, or an unknown resident: refused, nothing changed.
+        await #expect(throws: (any Error).self) {
+            try await directory.updateResident(id, change: ResidentChange(validFrom: .set(moveOut.adding(days: 1))), operator: "test")
+        }
+        await #expect(throws: (any Error).self) {
+            try await directory.updateResident("r000000000000", change: ResidentChange(name: "Nobody"), operator: "test")
+        }
+        try await directory.updateResident(id, change: ResidentChange(validUntil: .set(nil)), operator: "test")
+        updated = try #require(try await directory.residents().first { $0.id == id })
+        #expect(updated.validUntil == nil && updated.unit == "3-1602")
+
         try await directory.removeCard(residentID: id, uid: uid, operator: "test")
         #expect(try await directory.residents().first { $0.id == id }?.cards == [])
         await #expect(throws: (any Error).self) { try await directory.removeCard(residentID: id, uid: uid, operator: "test") }

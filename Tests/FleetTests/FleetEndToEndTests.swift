@@ -20,30 +20,51 @@ final class FleetGate: @unchecked Sendable {
         for path in [directory, "\(directory).json", "\(directory).credentials", log] { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// Joins the hub with the credentials `gate add --json` printed and starts the daemon.
-    func start(hub: String, credentials: String, staleAfterSeconds: Double = 300) throws {
+    /// Joins the hub with the credentials `gate add --json` printed and starts the daemon (through `launcher`,
+    /// e.g. `ip netns exec`, when given; `caFile`: the hub's private CA, `fleet.caFile`).
+    func start(hub: String, credentials: String, staleAfterSeconds: Double = 300, caFile: String? = nil,
+               launcher: [String] = []) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let credentialsPath = "\(directory).credentials"
         if !FileManager.default.fileExists(atPath: credentialsPath) {
             _ = FileManager.default.createFile(atPath: credentialsPath, contents: Data(credentials.utf8), attributes: [.posixPermissions: 0o600])
         }
         let config = """
-            {"fleet": {"hub": "\(hub)", "credentialsFile": "\(credentialsPath)", "site": "north", "gate": "\(name)",
-                       "staleAfterSeconds": \(staleAfterSeconds), "pollSeconds": 1}}
+            {"doors": [{"name": "main", "visitorQR": true}],
+             "fleet": {"hub": "\(hub)", "credentialsFile": "\(credentialsPath)", "site": "north", "gate": "\(name)",
+                       "staleAfterSeconds": \(staleAfterSeconds), "pollSeconds": 1\(caFile.map { ", \"caFile\": \"\($0)\"" } ?? "")}}
             """
         try config.write(toFile: "\(directory).json", atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: log, contents: nil)
+        try launch(launcher: launcher)
+    }
+
+    /// Starts the daemon with the configuration `start` wrote (again, after a kill), its output appended to `log`;
+    /// waits until it answers `status` unless told not to.
+    func launch(launcher: [String] = [], wait: Bool = true) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.daemon)
-        process.arguments = ["--state-dir", directory, "--simulate", "--config", "\(directory).json", "--log-level", "debug"]
+        let command = launcher + [Binaries.daemon, "--state-dir", directory, "--simulate", "--config", "\(directory).json",
+                                  "--log-level", "debug"]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         let handle = FileHandle(forWritingAtPath: log)!
+        handle.seekToEndOfFile()
         process.standardError = handle
         process.standardOutput = handle
         try process.run()
+        try? handle.close()
         daemon = process
+        guard wait else { return }
         guard eventually(within: 10, { run(["status"]).succeeded }) else {
             throw FleetTestError("optgated \(name) did not come up: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
+    }
+
+    /// SIGKILL, as a power cut or a crash would; reaped.
+    func stop() {
+        guard let daemon, daemon.isRunning else { return }
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
     }
 
     func run(_ arguments: [String]) -> CommandResult {
@@ -76,15 +97,32 @@ final class FleetGate: @unchecked Sendable {
     }
 }
 
+extension PostgresCluster {
+    /// Each gate's event count at the hub, polled until every gate's equals its own log's (exactly once) or
+    /// `seconds` run out; the caller compares.
+    func eventCountsOnceDelivered(by gates: [FleetGate], within seconds: Int) async throws -> [String: Int] {
+        try await Hub.with(endpoint, logger: Fleet.logger) { hub in
+            var counts: [String: Int] = [:]
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                counts = try await hub.eventCounts()
+                if gates.allSatisfy({ counts[$0.name] == $0.localEventCount() }) { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return counts
+        }
+    }
+}
+
 @Suite(.enabled(if: Fleet.enabled, "set OPTGATE_FLEET=1 (scripts/fleet-test)"), .serialized)
 struct FleetEndToEndTests {
-    /// A hub with site north and three running gates.
-    static func fleet(staleAfterSeconds: Double = 300) throws -> (PostgresCluster, [FleetGate]) {
+    /// A hub with site north and running gates (three unless told).
+    static func fleet(gates names: [String] = ["g1", "g2", "g3"], staleAfterSeconds: Double = 300) throws -> (PostgresCluster, [FleetGate]) {
         let cluster = try PostgresCluster()
         try #require(cluster.cli(["hub", "init"]).succeeded)
         try #require(cluster.cli(["site", "add", "north"]).succeeded)
         var gates: [FleetGate] = []
-        for name in ["g1", "g2", "g3"] {
+        for name in names {
             let added = cluster.cli(["gate", "add", name, "--site", "north", "--json"])
             try #require(added.succeeded, "\(added.stderr)")
             let gate = FleetGate(name: name)
@@ -156,16 +194,7 @@ struct FleetEndToEndTests {
         }
 
         try cluster.start()
-        let counts = try await Hub.with(cluster.endpoint, logger: Fleet.logger) { hub in
-            var counts: [String: Int] = [:]
-            let deadline = ContinuousClock.now + .seconds(15)
-            while ContinuousClock.now < deadline {
-                counts = try await hub.eventCounts()
-                if gates.allSatisfy({ counts[$0.name] == $0.localEventCount() }) { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            return counts
-        }
+        let counts = try await cluster.eventCountsOnceDelivered(by: gates, within: 15)
         for gate in gates {
             let local = gate.localEventCount()
             #expect(local >= 5, "4 decisions and the stale alarm at \(gate.name)")

@@ -65,15 +65,20 @@ final class PostgresCluster: @unchecked Sendable {
     let directory: String
     private(set) var port: Int
 
-    init() throws {
+    /// - Parameter listen: an address off loopback to listen on too, TLS only, with a throwaway CA (`caFile`).
+    init(listen: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("og-pg-\(UUID().uuidString.prefix(8))").path
         port = 0
-        let started = execute("\(Fleet.repository)/scripts/pg-test-cluster", ["start", directory])
+        let started = execute("\(Fleet.repository)/scripts/pg-test-cluster", ["start", directory],
+                              environment: listen.map { ["PG_TEST_LISTEN": $0] } ?? [:])
         guard started.succeeded, let port = Int(started.line) else { throw FleetTestError("PostgreSQL did not start: \(started.stderr)") }
         self.port = port
     }
 
     deinit { _ = execute("\(Fleet.repository)/scripts/pg-test-cluster", ["destroy", directory]) }
+
+    /// The CA the cluster's certificate chains to, when it listens off loopback.
+    var caFile: String { "\(directory)/tls/ca.pem" }
 
     /// The manager's URL (the cluster's superuser, trusted on loopback).
     var url: String { "postgresql://127.0.0.1:\(port)/optgate" }

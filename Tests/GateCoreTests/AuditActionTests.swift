@@ -50,6 +50,8 @@ import Testing
         ("filing.threshold", .filingThreshold),
         ("compliance.assessment", .complianceAssessment),
         ("fleet.stale", .fleetStale),
+        ("fleet.auditDiverged", .fleetAuditDiverged),
+        ("fleet.hubRolledBack", .fleetHubRolledBack),
         ("access.visitor", .door(.access, .method(.visitor))),
         ("alarm.readerOffline", .door(.alarm, .reason(.readerOffline))),
         ("alarm.readerTamper", .door(.alarm, .reason(.readerTamper))),

@@ -63,6 +63,10 @@ public enum AuditAction: Sendable, Hashable {
     case console(ConsoleAuditVerb)
     /// A fleet gate has not synced with its hub for longer than `fleet.staleAfterSeconds` (`fleet.stale`, an alarm).
     case fleetStale
+    /// A fleet gate's audit log no longer contains the head the hub witnessed (`fleet.auditDiverged`, an alarm).
+    case fleetAuditDiverged
+    /// The hub's change log is behind what this gate applied: restored from an older backup (`fleet.hubRolledBack`, an alarm).
+    case fleetHubRolledBack
 
     /// What a door entry is about: the credential method, else the decision's reason.
     public enum DoorSubject: Sendable, Hashable {
@@ -91,6 +95,7 @@ public enum AuditAction: Sendable, Hashable {
         .visitorPurge,
         .noticeAdd, .filingThreshold, .complianceAssessment,
         .fleetStale,
+        .fleetAuditDiverged, .fleetHubRolledBack,
     ].map { ($0.rawValue, $0) })
 
     /// Actions that blank earlier entries (`redactedBy` points at them).
@@ -134,6 +139,8 @@ extension AuditAction: RawRepresentable, Codable, CustomStringConvertible {
         case .complianceAssessment: "compliance.assessment"
         case .console(let verb): "console.\(verb.rawValue)"
         case .fleetStale: "fleet.stale"
+        case .fleetAuditDiverged: "fleet.auditDiverged"
+        case .fleetHubRolledBack: "fleet.hubRolledBack"
         }
     }
 

@@ -11,6 +11,8 @@ public struct ReplicaBatch: Sendable, Hashable {
     public var residents: [ReplicaResident]
     public var erased: [ReplicaErasure]
     public var consents: [ReplicaConsent]
+    /// Visitor passes issued, revoked or used at the site (hub-v2-visitors), with the hub's count of uses left.
+    public var visitorPasses: [ReplicaVisitorPass] = []
 
     public init(lastSeq: Int64, changes: Int, residents: [ReplicaResident], erased: [ReplicaErasure], consents: [ReplicaConsent]) {
         self.lastSeq = lastSeq
@@ -148,6 +150,19 @@ enum FleetSchema {
             ) STRICT;
             """)
     }
+
+    /// fleet-v2-fleethub: deletion receipts not yet acknowledged by the hub. A row is written in the batch's own
+    /// transaction, so a gate killed after the commit still owes the receipt, and is deleted only once the hub
+    /// has it (the hub's insert is idempotent by gate and change).
+    static func createReceiptOutbox(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE fleetReceiptOutbox (
+                changeSeq INTEGER PRIMARY KEY,
+                templatesDeleted INTEGER NOT NULL CHECK (templatesDeleted >= 0),
+                createdAt INTEGER NOT NULL
+            ) STRICT;
+            """)
+    }
 }
 
 extension GateDatabase {
@@ -173,67 +188,79 @@ extension GateDatabase {
             let applied = try Int64.fetchOne(db, sql: "SELECT appliedSeq FROM fleetSync WHERE id = 1") ?? 0
             // A batch already applied (a retry after a lost acknowledgement) changes nothing.
             guard batch.lastSeq > applied else { return [] }
-            var deletions: [ReplicaDeletion] = []
-            // Revocations first: every changed resident's cards and PIN go before any is written back.
-            for resident in batch.residents {
-                try db.execute(sql: "DELETE FROM card WHERE residentId = ?", arguments: [resident.id])
-                try db.execute(sql: "DELETE FROM pin WHERE residentId = ?", arguments: [resident.id])
+            return try applyReplicaRows(batch, in: db)
+        }
+    }
+
+    /// The body of `applyReplica` inside the caller's transaction, without its sequence check (`replaceReplica`
+    /// applies a full snapshot with it too).
+    func applyReplicaRows(_ batch: ReplicaBatch, in db: Database) throws -> [ReplicaDeletion] {
+        var deletions: [ReplicaDeletion] = []
+        // Revocations first: every changed resident's cards and PIN go before any is written back.
+        for resident in batch.residents {
+            try db.execute(sql: "DELETE FROM card WHERE residentId = ?", arguments: [resident.id])
+            try db.execute(sql: "DELETE FROM pin WHERE residentId = ?", arguments: [resident.id])
+        }
+        for erasure in batch.erased {
+            if let deleted = try eraseReplicated(erasure.residentID, in: db) {
+                deletions.append(ReplicaDeletion(changeSeq: erasure.seq, templatesDeleted: deleted))
             }
-            for erasure in batch.erased {
-                if let deleted = try eraseReplicated(erasure.residentID, in: db) {
-                    deletions.append(ReplicaDeletion(changeSeq: erasure.seq, templatesDeleted: deleted))
-                }
+        }
+        let time = now().millisecondsSince1970
+        for resident in batch.residents {
+            try db.execute(
+                sql: """
+                    INSERT INTO resident (id, displayName, unit, validUntil, validFrom, createdAt) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET displayName = excluded.displayName, unit = excluded.unit,
+                        validUntil = excluded.validUntil, validFrom = excluded.validFrom
+                    """,
+                arguments: [resident.id, resident.displayName, resident.unit, resident.validUntil?.millisecondsSince1970,
+                            resident.validFrom?.millisecondsSince1970, resident.createdAt.millisecondsSince1970])
+            for card in resident.cards {
+                try db.execute(sql: "INSERT INTO card (residentId, uidTag, uidLast4, createdAt) VALUES (?, ?, ?, ?)",
+                               arguments: [resident.id, card.tag, card.last4, time])
             }
-            let time = now().millisecondsSince1970
-            for resident in batch.residents {
-                try db.execute(
-                    sql: """
-                        INSERT INTO resident (id, displayName, unit, validUntil, validFrom, createdAt) VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET displayName = excluded.displayName, unit = excluded.unit,
-                            validUntil = excluded.validUntil, validFrom = excluded.validFrom
-                        """,
-                    arguments: [resident.id, resident.displayName, resident.unit, resident.validUntil?.millisecondsSince1970,
-                                resident.validFrom?.millisecondsSince1970, resident.createdAt.millisecondsSince1970])
-                for card in resident.cards {
-                    try db.execute(sql: "INSERT INTO card (residentId, uidTag, uidLast4, createdAt) VALUES (?, ?, ?, ?)",
-                                   arguments: [resident.id, card.tag, card.last4, time])
-                }
-                if let pin = resident.pin {
-                    try db.execute(sql: "INSERT INTO pin (residentId, lookupTag, hash, createdAt) VALUES (?, ?, ?, ?)",
-                                   arguments: [resident.id, pin.lookupTag, pin.hash, time])
-                }
+            if let pin = resident.pin {
+                try db.execute(sql: "INSERT INTO pin (residentId, lookupTag, hash, createdAt) VALUES (?, ?, ?, ?)",
+                               arguments: [resident.id, pin.lookupTag, pin.hash, time])
             }
-            for consent in batch.consents {
-                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM resident WHERE id = ?)", arguments: [consent.residentID]) == true
-                else { continue }
-                var deleted = 0
-                if consent.action == "withdraw" {
-                    deleted = try Int.fetchOne(db, sql: "SELECT count(*) FROM faceTemplate WHERE residentId = ?", arguments: [consent.residentID]) ?? 0
-                    try db.execute(sql: "DELETE FROM faceTemplate WHERE residentId = ?", arguments: [consent.residentID])
-                    deletions.append(ReplicaDeletion(changeSeq: consent.changeSeq, templatesDeleted: deleted))
-                }
-                try db.execute(
-                    sql: """
-                        INSERT INTO consent (residentId, action, time, noticeVersion, noticeSHA256, language, method, operator, scope, device)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [consent.residentID, consent.action, consent.time.millisecondsSince1970, consent.noticeVersion,
-                                consent.noticeSHA256, consent.language, consent.method, consent.operator,
-                                consent.scope.joined(separator: ","), "hub"])
+        }
+        for consent in batch.consents {
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM resident WHERE id = ?)", arguments: [consent.residentID]) == true
+            else { continue }
+            var deleted = 0
+            if consent.action == "withdraw" {
+                deleted = try Int.fetchOne(db, sql: "SELECT count(*) FROM faceTemplate WHERE residentId = ?", arguments: [consent.residentID]) ?? 0
+                try db.execute(sql: "DELETE FROM faceTemplate WHERE residentId = ?", arguments: [consent.residentID])
+                deletions.append(ReplicaDeletion(changeSeq: consent.changeSeq, templatesDeleted: deleted))
             }
             try db.execute(
                 sql: """
-                    INSERT INTO fleetSync (id, appliedSeq, appliedAt) VALUES (1, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET appliedSeq = excluded.appliedSeq, appliedAt = excluded.appliedAt
+                    INSERT INTO consent (residentId, action, time, noticeVersion, noticeSHA256, language, method, operator, scope, device)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [batch.lastSeq, time])
-            return deletions
+                arguments: [consent.residentID, consent.action, consent.time.millisecondsSince1970, consent.noticeVersion,
+                            consent.noticeSHA256, consent.language, consent.method, consent.operator,
+                            consent.scope.joined(separator: ","), "hub"])
         }
+        try applyVisitorPasses(batch.visitorPasses, in: db)
+        // The receipts are owed from this commit on: the outbox row commits with the deletion it acknowledges.
+        for deletion in deletions {
+            try db.execute(sql: "INSERT OR IGNORE INTO fleetReceiptOutbox (changeSeq, templatesDeleted, createdAt) VALUES (?, ?, ?)",
+                           arguments: [deletion.changeSeq, deletion.templatesDeleted, time])
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO fleetSync (id, appliedSeq, appliedAt) VALUES (1, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET appliedSeq = excluded.appliedSeq, appliedAt = excluded.appliedAt
+                """,
+            arguments: [batch.lastSeq, time])
+        return deletions
     }
 
     /// Erases a resident named by the hub inside the caller's transaction, as `eraseResident` does on a single
     /// box (entries naming them blanked, one tombstone). - Returns: templates deleted; `nil` if unknown here.
-    private func eraseReplicated(_ id: String, in db: Database) throws -> Int? {
+    func eraseReplicated(_ id: String, in db: Database) throws -> Int? {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM resident WHERE id = ?)", arguments: [id]) == true else { return nil }
         let templates = try Int.fetchOne(db, sql: "SELECT count(*) FROM faceTemplate WHERE residentId = ?", arguments: [id]) ?? 0
         let tombstone = try AuditChain.nextSeq(in: db, headKey: keys.auditHead)
@@ -246,6 +273,22 @@ extension GateDatabase {
         detail["source"] = "hub"
         try audit(AuditRecord(time: now(), category: .admin, action: .residentErase, operator: "hub", detail: detail), in: db)
         return templates
+    }
+
+    /// Deletion receipts the hub has not acknowledged yet, oldest change first.
+    public func pendingDeletionReceipts() throws -> [ReplicaDeletion] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT changeSeq, templatesDeleted FROM fleetReceiptOutbox ORDER BY changeSeq").map {
+                ReplicaDeletion(changeSeq: $0["changeSeq"], templatesDeleted: $0["templatesDeleted"])
+            }
+        }
+    }
+
+    /// The hub has the receipt for change `changeSeq`: it leaves the outbox.
+    public func deletionReceiptDelivered(changeSeq: Int64) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM fleetReceiptOutbox WHERE changeSeq = ?", arguments: [changeSeq])
+        }
     }
 
     /// Access decisions and alarms after local sequence `seq`, oldest first, for the push to the hub.

@@ -27,7 +27,7 @@ public struct SiteKeys: Sendable {
     /// The secret as 64 hex digits, for the hub and the gate's credentials file only; never logged.
     public var hex: String { secret.hex }
 
-    private func derive(_ label: String) -> SymmetricKey {
+    func derive(_ label: String) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret), salt: Array("optgate".utf8),
                                info: Array(label.utf8), outputByteCount: 32)
     }

@@ -191,13 +191,22 @@ extension GateDatabase {
 
     // MARK: Residents
 
-    /// Changes a resident's move-in and move-out times and groups (`groups: nil` keeps them; `[]` puts the
-    /// resident back in the default group).
-    public func updateResident(_ id: String, validFrom: FieldChange<WallTime> = .keep, validUntil: FieldChange<WallTime> = .keep,
-                               groups: [String]? = nil, operator op: String) throws {
+    /// Changes a resident's name, unit, move-in and move-out times and groups (`nil`/`.keep` keeps a field;
+    /// `groups: []` puts the resident back in the default group). The audit entry says which fields changed,
+    /// never the new name or unit (personal data stays out of the log).
+    public func updateResident(_ id: String, name: String? = nil, unit: String? = nil, validFrom: FieldChange<WallTime> = .keep,
+                               validUntil: FieldChange<WallTime> = .keep, groups: [String]? = nil, operator op: String) throws {
         try write { db in
             try requireResident(id, in: db)
             var detail: [String: String] = [:]
+            if let name {
+                try db.execute(sql: "UPDATE resident SET displayName = ? WHERE id = ?", arguments: [name, id])
+                detail["name"] = "changed"
+            }
+            if let unit {
+                try db.execute(sql: "UPDATE resident SET unit = ? WHERE id = ?", arguments: [unit, id])
+                detail["unit"] = "changed"
+            }
             if case .set(let value) = validFrom {
                 try db.execute(sql: "UPDATE resident SET validFrom = ? WHERE id = ?", arguments: [value?.millisecondsSince1970, id])
                 detail["validFrom"] = value.map { String($0.millisecondsSince1970) } ?? "none"

@@ -146,8 +146,11 @@ extension GateDatabase {
     /// - Returns: `nil` when no pass has this code.
     public func consumeVisitorPass(code: PIN, door: String) throws -> VisitorPassDecision? {
         let tag = keys.visitorCodeTag(code)
+        // A fleet gate also finds the passes issued at the hub, whose codes are keyed with the site's secret.
+        let siteTag = siteVisitorCodeTag(of: code)
         return try consume(door: door) { db in
             try Row.fetchOne(db, sql: "SELECT * FROM visitorPass WHERE codeTag = ?", arguments: [tag])
+                ?? siteTag.flatMap { try Row.fetchOne(db, sql: "SELECT * FROM visitorPass WHERE codeTag = ?", arguments: [$0]) }
         }
     }
 
@@ -155,7 +158,10 @@ extension GateDatabase {
     /// An edited payload, or one signed by another site, is nobody's (`passID` nil); an expired payload is
     /// refused as `expired` even if the pass would still be valid.
     public func consumeVisitorPass(qr payload: String, door: String) throws -> VisitorPassDecision {
-        guard case .success(let verified) = keys.verifyVisitorQR(payload) else {
+        // Signed by this box, or (on a fleet gate) by the hub under the site's key.
+        var result = keys.verifyVisitorQR(payload)
+        if case .failure = result, let site = verifySiteVisitorQR(payload) { result = site }
+        guard case .success(let verified) = result else {
             return VisitorPassDecision(passID: nil, refusal: .unknownCard)
         }
         if verified.expires <= now() { return VisitorPassDecision(passID: verified.passID, refusal: .expired) }
@@ -203,7 +209,7 @@ extension GateDatabase {
 }
 
 /// One-off keypad codes: uniformly random, `VisitorKeypad.codeDigits` digits.
-enum VisitorCode {
+public enum VisitorCode {
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         return String((0..<VisitorKeypad.codeDigits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
