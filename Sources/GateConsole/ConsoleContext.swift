@@ -10,6 +10,8 @@ public struct ConsoleContext: RequestContext {
     public var form: [String: String] = [:]
     /// `zh` or `en`, from the `lang` cookie (default `zh`).
     public var language = "zh"
+    /// High contrast and large text, from the `display` cookie (`/display/contrast`, `/display/normal`).
+    public var highContrast = false
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

@@ -14,16 +14,19 @@ public struct ConsoleGuard: RouterMiddleware {
     let database: GateDatabase
     let policy: ConsoleAccountPolicy
     let pages: ConsolePages
+    /// Served over HTTPS (ConsoleTLS): an `http://` Origin is then another origin.
+    var tls = false
 
     /// Paths answered without a session.
     static func isPublic(_ path: String) -> Bool {
-        path == "/login" || path == "/setup" || path.hasPrefix("/static/") || path.hasPrefix("/lang/")
+        path == "/login" || path == "/setup" || path.hasPrefix("/static/") || path.hasPrefix("/lang/") || path == "/ca.crt" || path.hasPrefix("/display/")
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         var request = request
         context.language = request.cookies["lang"]?.value == "en" ? "en" : "zh"
+        context.highContrast = request.cookies["display"]?.value == "contrast"
         var response: Response
         do {
             if let token = request.cookies[ConsoleCookie.session]?.value, token.count == 64 {
@@ -36,7 +39,7 @@ public struct ConsoleGuard: RouterMiddleware {
                 // Same origin only: a browser always sends Origin on a cross-site POST, and this console's forms
                 // and scripts always post to their own origin.
                 guard let origin = request.headers[.origin], let host = request.head.authority,
-                      origin == "http://\(host)" || origin == "https://\(host)"
+                      origin == "https://\(host)" || (!tls && origin == "http://\(host)")
                 else { throw ConsoleRefusal.crossSite }
                 let body = try await request.collectBody(upTo: 256 * 1024)
                 context.form = FormFields.parse(String(buffer: body))

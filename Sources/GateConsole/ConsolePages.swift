@@ -39,6 +39,7 @@ public struct ConsolePages: Sendable {
         var values = data
         values["t"] = ConsoleStrings.table(context.language)
         values["lang"] = context.language
+        values["highContrast"] = context.highContrast
         if let session = context.session {
             values["session"] = ["user": session.user, "role": ConsoleStrings.table(context.language)[session.role.rawValue] ?? session.role.rawValue,
                                  "csrf": session.csrf]
@@ -48,6 +49,8 @@ public struct ConsolePages: Sendable {
                 ("visitors", [.manager, .guard].contains(session.role)),
                 ("users", session.role == .administrator),
                 ("manage", session.role == .manager),
+                ("audit", [.administrator, .manager, .auditor].contains(session.role)),
+                ("evidence", [.manager, .auditor].contains(session.role)),
             ])
         }
         let html = library.render(values, withTemplate: template) ?? "template \(template) is missing"

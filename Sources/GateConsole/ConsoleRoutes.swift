@@ -2,6 +2,7 @@ import FaceVision
 import Foundation
 import GateControl
 import GateCore
+import GateHub
 public import GateStore
 import HTTPTypes
 public import Hummingbird
@@ -17,6 +18,12 @@ public struct ConsoleSettings: Sendable {
     public var loginAttemptsOverall = 120
     /// How often the live feed looks for new events and door states.
     public var livePoll: Duration = .milliseconds(500)
+    /// The console's CA certificate (PEM) when it serves TLS, offered at `/ca.crt` (ConsoleTLS).
+    public var caCertificatePEM: String?
+    /// Whether the console serves HTTPS: then only an `https://` Origin is its own.
+    public var tls = false
+    /// The daemon's configuration for the compliance page (default: /etc/optgate/optgated.json when it exists).
+    public var daemonConfigurationPath: String?
 
     public init(stateDirectory: String, socketPath: String) {
         self.stateDirectory = stateDirectory
@@ -29,13 +36,16 @@ public struct ConsoleSettings: Sendable {
 /// go to the daemon's control socket.
 public struct ConsoleRoutes: Sendable {
     let database: GateDatabase
+    /// Residents, cards, consent, visitors and events: the local store or the hub (`ConsoleDirectory.swift`).
+    let directory: ConsoleDirectory
     let settings: ConsoleSettings
     let pages: ConsolePages
     let limiter: LoginRateLimiter
     let logger: Logger
 
-    public init(database: GateDatabase, settings: ConsoleSettings, pages: ConsolePages, logger: Logger) {
+    public init(database: GateDatabase, settings: ConsoleSettings, pages: ConsolePages, logger: Logger, backend: ConsoleBackend = .local) {
         self.database = database
+        directory = ConsoleDirectory(database: database, backend: backend, logger: logger)
         self.settings = settings
         self.pages = pages
         self.logger = logger
@@ -45,7 +55,7 @@ public struct ConsoleRoutes: Sendable {
     /// The router with the guard in front of every route.
     public func router() -> Router<ConsoleContext> {
         let router = Router(context: ConsoleContext.self)
-        router.add(middleware: ConsoleGuard(database: database, policy: settings.policy, pages: pages))
+        router.add(middleware: ConsoleGuard(database: database, policy: settings.policy, pages: pages, tls: settings.tls))
         router.get("/static/:file") { _, context in
             guard let file = context.parameters.get("file"), let response = pages.staticFile(file) else { throw ConsoleRefusal.notFound }
             return response
@@ -70,15 +80,20 @@ public struct ConsoleRoutes: Sendable {
             response.setCookie(ConsoleCookie.session("", maxAge: 0))
             return response
         }
-        router.get("/") { _, context in try dashboard(context: context) }
+        router.get("/") { _, context in try await dashboard(context: context) }
         router.get("/live") { _, context in
             let session = try context.require(.administrator, .manager, .guard, .auditor)
-            return LiveFeed(database: database, socketPath: settings.socketPath, poll: settings.livePoll, policy: settings.policy,
+            return LiveFeed(database: database, directory: directory, socketPath: settings.socketPath, poll: settings.livePoll, policy: settings.policy,
                             token: context.token ?? "", user: session.user).response()
         }
-        router.get("/events") { _, context in try eventsPage(context: context) }
+        // On a hub the events are the ones the gates pushed (no filters or exports there yet); on a box, the filtered page.
+        router.get("/events") { request, context in
+            directory.isHub ? try await eventsPage(context: context) : try filteredEventsPage(request: request, context: context)
+        }
+        addEvidenceRoutes(router)
         addResidentRoutes(router)
         addDoorAndVisitorRoutes(router)
+        addResidentEditRoutes(router)
         addUserRoutes(router)
         return router
     }
@@ -126,24 +141,27 @@ public struct ConsoleRoutes: Sendable {
 
     // MARK: dashboard and events
 
-    func dashboard(context: ConsoleContext) throws -> Response {
+    func dashboard(context: ConsoleContext) async throws -> Response {
         _ = try context.require(.administrator, .manager, .guard, .auditor)
         let status = try? ControlClient(path: settings.socketPath).send(ControlRequest(command: .status)).status
-        let events = try database.events(since: LiveFeed.startOfToday(), limit: 30)
-        let names = LiveFeed.residentNames(events, database: database)
+        let today = try await directory.run { try await $0.directoryEvents(since: LiveFeed.startOfToday(), limit: nil) }
+        let events = Array(today.suffix(30))
+        let names = await directory.residentNames(events)
+        let fleet = directory.isHub ? try await directory.gateSync() : []
         return pages.page("dashboard", [
             "doors": (status?.doors ?? []).map(LiveFeed.doorRow),
             "daemonDown": status == nil,
-            "methods": LiveFeed.byMethod(try database.events(since: LiveFeed.startOfToday())),
+            "methods": LiveFeed.byMethod(today),
             "events": events.reversed().map { LiveFeed.eventRow($0, names: names) },
+            "onHub": directory.isHub, "gates": fleet,
         ], context: context)
     }
 
-    func eventsPage(context: ConsoleContext) throws -> Response {
+    func eventsPage(context: ConsoleContext) async throws -> Response {
         _ = try context.require(.administrator, .manager, .guard, .auditor)
         // Guards see the day's events; the others the newest 500.
-        let events = try database.events(since: LiveFeed.startOfToday(), limit: 500)
-        let names = LiveFeed.residentNames(events, database: database)
+        let events = try await directory.run { try await $0.directoryEvents(since: LiveFeed.startOfToday(), limit: 500) }
+        let names = await directory.residentNames(events)
         return pages.page("events", ["events": events.reversed().map { LiveFeed.eventRow($0, names: names) }], context: context)
     }
 
@@ -153,7 +171,7 @@ public struct ConsoleRoutes: Sendable {
         router.get("/residents") { request, context in
             _ = try context.require(.manager, .auditor)
             let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-            let residents = try database.residents().filter {
+            let residents = try await directory.residents().filter {
                 query.isEmpty || $0.displayName.localizedCaseInsensitiveContains(query) || $0.unit.localizedCaseInsensitiveContains(query)
             }
             return pages.page("residents", ["residents": residents.map { residentRow($0, context: context) }, "q": query], context: context)
@@ -172,16 +190,18 @@ public struct ConsoleRoutes: Sendable {
                 }
                 validUntil = parsed
             }
-            let id = try database.addResident(name: name, unit: unit, validUntil: validUntil, operator: session.operator)
+            let id = try await directory.run { [validUntil] in
+                try await $0.addResident(name: name, unit: unit, validUntil: validUntil, site: nil, operator: session.operator)
+            }
             return Response(status: .seeOther, headers: [.location: "/residents/\(id)"])
         }
         router.get("/residents/export.csv") { _, context in
             let session = try context.require(.manager, .auditor)
             var csv = "id,name,unit,validUntil,cards,pin,faceConsent,faceTemplates\r\n"
-            for resident in try database.residents() {
+            for resident in try await directory.residents() {
                 csv += [resident.id, resident.displayName, resident.unit, resident.validUntil.map(Self.time) ?? "",
                         resident.cards.map { "…\($0)" }.joined(separator: " "), resident.hasPIN ? "yes" : "no",
-                        resident.faceConsent ? "yes" : "no", String(resident.faceTemplates)].map(DisplayText.csvField).joined(separator: ",") + "\r\n"
+                        resident.faceConsent ? "yes" : "no", resident.templates.map(String.init) ?? "at each gate"].map(DisplayText.csvField).joined(separator: ",") + "\r\n"
             }
             try database.recordConsoleExport("residents", operator: session.operator)
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
@@ -190,63 +210,64 @@ public struct ConsoleRoutes: Sendable {
         }
         router.get("/residents/:id") { _, context in
             _ = try context.require(.manager, .auditor)
-            let resident = try residentOrNotFound(context)
+            let resident = try await residentOrNotFound(context)
             return pages.page("resident", ["resident": residentRow(resident, context: context)], context: context)
         }
         router.post("/residents/:id/cards") { _, context in
             let session = try context.require(.manager)
-            let resident = try residentOrNotFound(context)
+            let resident = try await residentOrNotFound(context)
             guard let uid = CardUID(context.form["uid"] ?? "") else {
                 return pages.failure(GateStoreError.invalidCardUID, context: context)
             }
             do {
-                try database.addCard(residentID: resident.id, uid: uid, operator: session.operator)
-            } catch let error as GateStoreError {
+                try await directory.run { try await $0.addCard(residentID: resident.id, uid: uid, operator: session.operator) }
+            } catch {
                 return pages.failure(error, context: context)
             }
             return Response(status: .seeOther, headers: [.location: "/residents/\(resident.id)"])
         }
         router.get("/residents/:id/consent") { request, context in
             _ = try context.require(.manager, .auditor)
-            let resident = try residentOrNotFound(context)
+            let resident = try await residentOrNotFound(context)
             let language = request.uri.queryParameters["notice"].map(String.init) == "en" ? "en" : (request.uri.queryParameters["notice"].map(String.init) == "zh" ? "zh" : context.language)
-            return try consentPage(resident, noticeLanguage: language, context: context)
+            return try await consentPage(resident, noticeLanguage: language, context: context)
         }
         router.post("/residents/:id/consent/grant") { _, context in
             let session = try context.require(.manager)
-            let resident = try residentOrNotFound(context)
+            let resident = try await residentOrNotFound(context)
             do {
                 let notice = try NoticeLibrary.notice(version: context.form["noticeVersion"] ?? "", language: context.form["language"] == "en" ? "en" : "zh")
                 let method = ConsentMethod(rawValue: context.form["method"] ?? "") ?? .console
-                _ = try database.grantConsent(residentID: resident.id, notice: notice, method: method, operator: session.operator)
-            } catch let error as GateStoreError {
+                _ = try await directory.run { try await $0.recordConsentGrant(residentID: resident.id, notice: notice, method: method, operator: session.operator) }
+            } catch {
                 return pages.failure(error, context: context)
             }
             return Response(status: .seeOther, headers: [.location: "/residents/\(resident.id)/consent"])
         }
         router.post("/residents/:id/consent/withdraw") { _, context in
             let session = try context.require(.manager)
-            let resident = try residentOrNotFound(context)
+            let resident = try await residentOrNotFound(context)
             let method = ConsentMethod(rawValue: context.form["method"] ?? "") ?? .console
             do {
-                let (record, deleted) = try database.withdrawConsent(residentID: resident.id, method: method, operator: session.operator)
+                let record = try await directory.run { try await $0.recordConsentWithdrawal(residentID: resident.id, method: method, operator: session.operator) }
                 return pages.page("receipt", [
-                    "resident": residentRow(resident, context: context), "ledgerEntry": record.id, "deleted": deleted,
-                    "time": Self.time(record.time), "operator": record.operator, "method": record.method.rawValue,
+                    "resident": residentRow(resident, context: context), "ledgerEntry": record.ledgerEntry,
+                    "deleted": record.templatesDeleted.map(String.init) ?? (ConsoleStrings.table(context.language)["atEachGate"] ?? "at each gate"),
+                    "time": Self.time(record.time), "operator": record.operator, "method": record.method,
                     "device": record.device,
                 ], context: context)
-            } catch let error as GateStoreError {
+            } catch {
                 return pages.failure(error, context: context)
             }
         }
     }
 
-    func consentPage(_ resident: Resident, noticeLanguage: String, context: ConsoleContext) throws -> Response {
+    func consentPage(_ resident: ConsoleResident, noticeLanguage: String, context: ConsoleContext) async throws -> Response {
         let version = NoticeLibrary.versions.last ?? ""
         let notice = try? NoticeLibrary.notice(version: version, language: noticeLanguage)
-        let ledger = try database.consentHistory(residentID: resident.id).map { record -> [String: Any] in
-            ["id": record.id, "time": Self.time(record.time), "action": record.action.rawValue, "notice": "v\(record.noticeVersion)/\(record.language)",
-             "sha": String(record.noticeSHA256.prefix(12)), "method": record.method.rawValue, "operator": record.operator,
+        let ledger = try await directory.run { try await $0.consentLedger(residentID: resident.id) }.map { record -> [String: Any] in
+            ["id": record.id, "time": Self.time(record.time), "action": record.action, "notice": "v\(record.noticeVersion)/\(record.language)",
+             "sha": String(record.noticeSHA256.prefix(12)), "method": record.method, "operator": record.operator,
              "scope": record.scope.joined(separator: ",")]
         }
         return pages.page("consent", [
@@ -256,18 +277,18 @@ public struct ConsoleRoutes: Sendable {
         ], context: context)
     }
 
-    func residentOrNotFound(_ context: ConsoleContext) throws -> Resident {
+    func residentOrNotFound(_ context: ConsoleContext) async throws -> ConsoleResident {
         guard let id = context.parameters.get("id") else { throw ConsoleRefusal.notFound }
-        do { return try database.resident(id) } catch GateStoreError.residentNotFound { throw ConsoleRefusal.notFound }
+        return try await directory.resident(id)
     }
 
-    func residentRow(_ resident: Resident, context: ConsoleContext) -> [String: Any] {
+    func residentRow(_ resident: ConsoleResident, context: ConsoleContext) -> [String: Any] {
         let words = ConsoleStrings.table(context.language)
         return ["id": resident.id, "name": resident.displayName, "unit": resident.unit,
-                "validUntil": resident.validUntil.map(Self.time) ?? "", "cards": resident.cards.map { ["last4": $0] },
+                "validUntil": resident.validUntil.map(Self.time) ?? "", "validUntilDay": resident.validUntil.map(Self.moveOutDay) ?? "", "cards": resident.cards.map { ["last4": $0] },
                 "hasCards": !resident.cards.isEmpty, "pin": resident.hasPIN ? words["set"] ?? "" : words["notSet"] ?? "",
                 "consent": resident.faceConsent, "consentText": resident.faceConsent ? words["active"] ?? "" : words["noConsent"] ?? "",
-                "templates": resident.faceTemplates]
+                "templates": resident.templates.map(String.init) ?? (words["atEachGate"] ?? "at each gate")]
     }
 
     // MARK: doors and visitors
@@ -300,7 +321,7 @@ public struct ConsoleRoutes: Sendable {
         }
         router.get("/visitors") { _, context in
             _ = try context.require(.manager, .guard)
-            return try visitorsPage(context: context)
+            return try await visitorsPage(context: context)
         }
         router.post("/visitors") { _, context in
             let session = try context.require(.manager, .guard)
@@ -311,8 +332,10 @@ public struct ConsoleRoutes: Sendable {
             guard !doors.isEmpty, (1...(24 * 90)).contains(hours), (1...1000).contains(uses), name.count <= 100 else {
                 return pages.failure(ConsoleInputError("A pass needs a door, 1 to 2160 hours and 1 to 1000 uses."), context: context)
             }
-            let issued = try database.issueVisitorPass(doors: doors, validFor: .seconds(hours * 3600), uses: uses,
-                                                       name: name.isEmpty ? nil : name, operator: session.operator)
+            let issued = try await directory.run {
+                try await $0.issueVisitorPass(doors: doors, validFor: .seconds(hours * 3600), uses: uses, name: name.isEmpty ? nil : name,
+                                              site: nil, operator: session.operator)
+            }
             let png = try Self.qrPNG(issued.qr)
             return pages.page("pass", [
                 "id": issued.pass.id, "code": issued.code, "qr": "data:image/png;base64,\(png.base64EncodedString())",
@@ -328,13 +351,13 @@ public struct ConsoleRoutes: Sendable {
                                     "message": message ?? ""], context: context)
     }
 
-    func visitorsPage(context: ConsoleContext) throws -> Response {
+    func visitorsPage(context: ConsoleContext) async throws -> Response {
         let status = try? ControlClient(path: settings.socketPath).send(ControlRequest(command: .status)).status
         let now = WallTime.current()
-        let passes = try database.visitorPasses().reversed().prefix(50).map { pass -> [String: Any] in
+        let passes = try await directory.run { try await $0.visitorPasses() }.reversed().prefix(50).map { pass -> [String: Any] in
             ["id": pass.id, "name": pass.name ?? "", "doors": pass.doors.joined(separator: ", "), "uses": "\(pass.usesLeft)/\(pass.usesTotal)",
              "validUntil": Self.time(pass.validUntil),
-             "state": pass.doors.first.flatMap { pass.refusal(at: $0, wall: now) }?.rawValue ?? "valid"]
+             "state": pass.doors.first.flatMap { pass.refusal(at: $0, wall: now) }?.rawValue ?? "valid", "revocable": pass.revokedAt == nil]
         }
         return pages.page("visitors", ["doors": (status?.doors ?? []).map { ["name": $0.name] },
                                        "firstDoor": status?.doors.first?.name ?? "", "passes": Array(passes)], context: context)

@@ -1,7 +1,10 @@
 /// The console's words in Chinese and English. Templates read them as `{{t.KEY}}`; a missing key renders empty,
 /// so every key is in both tables (`ConsoleStringsTests` would be the place to check that).
 enum ConsoleStrings {
-    static func table(_ language: String) -> [String: String] { language == "en" ? en : zh }
+    static func table(_ language: String) -> [String: String] { language == "en" ? enAll : zhAll }
+    /// The tables with the evidence pages' words (ConsoleEvidenceStrings.swift).
+    static let zhAll = zhWithHub.merging(evidenceZH) { first, _ in first }.merging(pagesZH) { first, _ in first }
+    static let enAll = enWithHub.merging(evidenceEN) { first, _ in first }.merging(pagesEN) { first, _ in first }
 
     static let zh: [String: String] = [
         "title": "门禁管理台", "dashboard": "总览", "residents": "住户", "doors": "门", "visitors": "访客",

@@ -1,6 +1,7 @@
 import Foundation
 import GateControl
 import GateCore
+import GateHub
 import GateStore
 import HTTPTypes
 import Hummingbird
@@ -11,6 +12,8 @@ import Hummingbird
 /// an hour (the browser's EventSource reconnects by itself).
 struct LiveFeed: Sendable {
     let database: GateDatabase
+    /// Where the events come from: this box's store, or the hub the gates push to (`ConsoleDirectory`).
+    let directory: ConsoleDirectory
     let socketPath: String
     let poll: Duration
     let policy: ConsoleAccountPolicy
@@ -20,7 +23,8 @@ struct LiveFeed: Sendable {
     func response() -> Response {
         let feed = self
         let body = ResponseBody { writer in
-            var lastSeq = (try? feed.database.events(limit: 1).last?.seq) ?? 0
+            // Events already sent, by gate and sequence (a hub's events come from several gates, each numbering its own).
+            var seen = Set(((try? await feed.todaysEvents()) ?? []).map(Self.key))
             var lastDoors = ""
             var lastMethods = ""
             let started = ContinuousClock.now
@@ -36,12 +40,13 @@ struct LiveFeed: Sendable {
                     out += "event: doors\ndata: \(doors)\n\n"
                     lastDoors = doors
                 }
-                let fresh = ((try? feed.database.events(since: Self.startOfToday(), limit: 50)) ?? []).filter { $0.seq > lastSeq }
+                let today = (try? await feed.todaysEvents()) ?? []
+                let fresh = today.suffix(50).filter { !seen.contains(Self.key($0)) }
                 if !fresh.isEmpty {
-                    let names = Self.residentNames(fresh, database: feed.database)
+                    let names = await feed.directory.residentNames(Array(fresh))
                     for event in fresh { out += "event: decision\ndata: \(Self.json(Self.eventRow(event, names: names)))\n\n" }
-                    lastSeq = fresh.last!.seq
-                    let methods = Self.json(Self.byMethod((try? feed.database.events(since: Self.startOfToday())) ?? []))
+                    seen.formUnion(fresh.map(Self.key))
+                    let methods = Self.json(Self.byMethod(today))
                     if methods != lastMethods {
                         out += "event: methods\ndata: \(methods)\n\n"
                         lastMethods = methods
@@ -54,6 +59,29 @@ struct LiveFeed: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
+    }
+
+    func todaysEvents() async throws -> [DirectoryEvent] {
+        try await directory.run { try await $0.directoryEvents(since: Self.startOfToday(), limit: nil) }
+    }
+
+    static func key(_ event: DirectoryEvent) -> String { "\(event.gate ?? "")#\(event.seq)" }
+
+    static func eventRow(_ event: DirectoryEvent, names: [String: String]) -> [String: Any] {
+        ["seq": event.seq, "time": ConsoleRoutes.time(event.time), "door": event.door ?? "", "method": event.method ?? "",
+         "result": event.result ?? event.action, "reason": event.reason ?? "",
+         "resident": event.residentID.flatMap { names[$0] } ?? "", "operator": event.operator ?? "",
+         "granted": event.result == AccessResult.granted.rawValue, "gate": event.gate ?? ""]
+    }
+
+    /// Granted and denied decisions per credential method (events without a method, such as alarms, are left out).
+    static func byMethod(_ events: [DirectoryEvent]) -> [[String: Any]] {
+        var counts: [String: (granted: Int, denied: Int)] = [:]
+        for event in events {
+            guard let method = event.method else { continue }
+            if event.result == AccessResult.granted.rawValue { counts[method, default: (0, 0)].granted += event.count } else { counts[method, default: (0, 0)].denied += event.count }
+        }
+        return counts.keys.sorted().map { ["method": $0, "granted": counts[$0]!.granted, "denied": counts[$0]!.denied] }
     }
 
     static func startOfToday() -> WallTime {
