@@ -54,17 +54,11 @@ struct ConsoleDirectory: Sendable {
         return try await run { try await $0.residents() }.map(ConsoleResident.init)
     }
 
-    /// Display names of the residents `events` name.
+    /// Display names of the residents `events` name (a query for just those ids on a hub, not the whole directory).
     func residentNames(_ events: [DirectoryEvent]) async -> [String: String] {
         let ids = Set(events.compactMap(\.residentID))
         guard !ids.isEmpty else { return [:] }
-        if case .local = backend {
-            var names: [String: String] = [:]
-            for id in ids { names[id] = try? database.resident(id).displayName }
-            return names
-        }
-        let all = (try? await run { try await $0.residents() }) ?? []
-        return Dictionary(all.filter { ids.contains($0.id) }.map { ($0.id, $0.displayName) }, uniquingKeysWith: { first, _ in first })
+        return (try? await run { try await $0.displayNames(of: ids) }) ?? [:]
     }
 
     /// The dashboard's fleet block: each gate's applied change against the hub's newest (hub only).
@@ -77,6 +71,39 @@ struct ConsoleDirectory: Sendable {
                     "behind": behind.map { String($0) } ?? "–", "inSync": behind == 0,
                     "reported": gate.reportedAt.map(ConsoleRoutes.time) ?? "–", "lastEvent": gate.lastEventAt.map(ConsoleRoutes.time) ?? "–"]
         }
+    }
+}
+
+/// The live feed's reads. On a hub, one connection is kept across the feed's polls (and opened again after a
+/// failure) rather than a new connection, with its authentication, twice a second for every open dashboard.
+struct ConsoleLiveReader {
+    let directory: ConsoleDirectory
+    private var hub: Hub?
+
+    init(directory: ConsoleDirectory) {
+        self.directory = directory
+    }
+
+    mutating func read<T: Sendable>(_ body: (any ConsoleDirectory.Directory) async throws -> T) async throws -> T {
+        guard case .hub(let endpoint) = directory.backend else { return try await body(LocalDirectory(database: directory.database)) }
+        do {
+            let hub: Hub
+            if let open = self.hub {
+                hub = open
+            } else {
+                hub = try await Hub.connect(endpoint, logger: directory.logger)
+                self.hub = hub
+            }
+            return try await body(HubDirectory(hub: hub))
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    mutating func close() async {
+        await hub?.close()
+        hub = nil
     }
 }
 

@@ -144,14 +144,16 @@ public struct ConsoleRoutes: Sendable {
     func dashboard(context: ConsoleContext) async throws -> Response {
         _ = try context.require(.administrator, .manager, .guard, .auditor)
         let status = try? ControlClient(path: settings.socketPath).send(ControlRequest(command: .status)).status
-        let today = try await directory.run { try await $0.directoryEvents(since: LiveFeed.startOfToday(), limit: nil) }
-        let events = Array(today.suffix(30))
+        let (events, counts) = try await directory.run { directory in
+            (try await directory.directoryEvents(since: LiveFeed.startOfToday(), limit: 30),
+             try await directory.decisionCounts(since: LiveFeed.startOfToday()))
+        }
         let names = await directory.residentNames(events)
         let fleet = directory.isHub ? try await directory.gateSync() : []
         return pages.page("dashboard", [
             "doors": (status?.doors ?? []).map(LiveFeed.doorRow),
             "daemonDown": status == nil,
-            "methods": LiveFeed.byMethod(today),
+            "methods": counts.map(LiveFeed.countRow),
             "events": events.reversed().map { LiveFeed.eventRow($0, names: names) },
             "onHub": directory.isHub, "gates": fleet,
         ], context: context)

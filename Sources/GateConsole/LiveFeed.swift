@@ -20,49 +20,64 @@ struct LiveFeed: Sendable {
     let token: String
     let user: String
 
+    /// The newest decisions compared at each poll, as the dashboard lists them.
+    static let window = 50
+
     func response() -> Response {
         let feed = self
         let body = ResponseBody { writer in
-            // Events already sent, by gate and sequence (a hub's events come from several gates, each numbering its own).
-            var seen = Set(((try? await feed.todaysEvents()) ?? []).map(Self.key))
-            var lastDoors = ""
-            var lastMethods = ""
-            let started = ContinuousClock.now
-            var ticks = 0
-            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-            while ContinuousClock.now - started < .seconds(3600) {
-                ticks += 1
-                if ticks % 20 == 0, (try? feed.database.consoleSession(token: feed.token, policy: feed.policy)) == nil { break }
-                var out = ""
-                let status = try? ControlClient(path: feed.socketPath).send(ControlRequest(command: .status)).status
-                let doors = Self.json((status?.doors ?? []).map(Self.doorRow))
-                if doors != lastDoors {
-                    out += "event: doors\ndata: \(doors)\n\n"
-                    lastDoors = doors
-                }
-                let today = (try? await feed.todaysEvents()) ?? []
-                let fresh = today.suffix(50).filter { !seen.contains(Self.key($0)) }
-                if !fresh.isEmpty {
-                    let names = await feed.directory.residentNames(Array(fresh))
-                    for event in fresh { out += "event: decision\ndata: \(Self.json(Self.eventRow(event, names: names)))\n\n" }
-                    seen.formUnion(fresh.map(Self.key))
-                    let methods = Self.json(Self.byMethod(today))
-                    if methods != lastMethods {
-                        out += "event: methods\ndata: \(methods)\n\n"
-                        lastMethods = methods
-                    }
-                }
-                if out.isEmpty, ticks % 30 == 0 { out = ": keep-alive\n\n" }
-                if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
-                try await Task.sleep(for: feed.poll)
+            var reader = ConsoleLiveReader(directory: feed.directory)
+            do {
+                try await feed.stream(to: &writer, reader: &reader)
+            } catch {
+                await reader.close()
+                throw error
             }
+            await reader.close()
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: body)
     }
 
-    func todaysEvents() async throws -> [DirectoryEvent] {
-        try await directory.run { try await $0.directoryEvents(since: Self.startOfToday(), limit: nil) }
+    private func stream(to writer: inout any ResponseBodyWriter, reader: inout ConsoleLiveReader) async throws {
+        // Events already sent, by gate and sequence (a hub's events come from several gates, each numbering its own).
+        var seen = Set(((try? await reader.read { try await $0.directoryEvents(since: Self.startOfToday(), limit: Self.window) }) ?? []).map(Self.key))
+        var lastDoors = ""
+        var lastMethods = ""
+        let started = ContinuousClock.now
+        var ticks = 0
+        try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+        while ContinuousClock.now - started < .seconds(3600) {
+            ticks += 1
+            if ticks % 20 == 0, (try? database.consoleSession(token: token, policy: policy)) == nil { break }
+            var out = ""
+            let status = try? ControlClient(path: socketPath).send(ControlRequest(command: .status)).status
+            let doors = Self.json((status?.doors ?? []).map(Self.doorRow))
+            if doors != lastDoors {
+                out += "event: doors\ndata: \(doors)\n\n"
+                lastDoors = doors
+            }
+            let newest = (try? await reader.read { try await $0.directoryEvents(since: Self.startOfToday(), limit: Self.window) }) ?? []
+            let fresh = newest.filter { !seen.contains(Self.key($0)) }
+            if !fresh.isEmpty {
+                let ids = Set(fresh.compactMap(\.residentID))
+                let names = ids.isEmpty ? [:] : (try? await reader.read { try await $0.displayNames(of: ids) }) ?? [:]
+                for event in fresh { out += "event: decision\ndata: \(Self.json(Self.eventRow(event, names: names)))\n\n" }
+                seen.formUnion(fresh.map(Self.key))
+            }
+            // The tally after new decisions, and every 20 polls for events a gate pushed late (older than the newest).
+            if !fresh.isEmpty || ticks % 20 == 0,
+               let counts = try? await reader.read({ try await $0.decisionCounts(since: Self.startOfToday()) }) {
+                let methods = Self.json(counts.map(Self.countRow))
+                if methods != lastMethods {
+                    out += "event: methods\ndata: \(methods)\n\n"
+                    lastMethods = methods
+                }
+            }
+            if out.isEmpty, ticks % 30 == 0 { out = ": keep-alive\n\n" }
+            if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
+            try await Task.sleep(for: poll)
+        }
     }
 
     static func key(_ event: DirectoryEvent) -> String { "\(event.gate ?? "")#\(event.seq)" }
@@ -74,14 +89,8 @@ struct LiveFeed: Sendable {
          "granted": event.result == AccessResult.granted.rawValue, "gate": event.gate ?? ""]
     }
 
-    /// Granted and denied decisions per credential method (events without a method, such as alarms, are left out).
-    static func byMethod(_ events: [DirectoryEvent]) -> [[String: Any]] {
-        var counts: [String: (granted: Int, denied: Int)] = [:]
-        for event in events {
-            guard let method = event.method else { continue }
-            if event.result == AccessResult.granted.rawValue { counts[method, default: (0, 0)].granted += event.count } else { counts[method, default: (0, 0)].denied += event.count }
-        }
-        return counts.keys.sorted().map { ["method": $0, "granted": counts[$0]!.granted, "denied": counts[$0]!.denied] }
+    static func countRow(_ count: DecisionCount) -> [String: Any] {
+        ["method": count.method, "granted": count.granted, "denied": count.denied]
     }
 
     static func startOfToday() -> WallTime {
@@ -105,16 +114,6 @@ struct LiveFeed: Sendable {
         var names: [String: String] = [:]
         for id in Set(events.compactMap(\.residentID)) { names[id] = try? database.resident(id).displayName }
         return names
-    }
-
-    /// Granted and denied decisions per credential method (events without a method, such as alarms, are left out).
-    static func byMethod(_ events: [EventEntry]) -> [[String: Any]] {
-        var counts: [String: (granted: Int, denied: Int)] = [:]
-        for event in events {
-            guard let method = event.method else { continue }
-            if event.result == .granted { counts[method.rawValue, default: (0, 0)].granted += event.count } else { counts[method.rawValue, default: (0, 0)].denied += event.count }
-        }
-        return counts.keys.sorted().map { ["method": $0, "granted": counts[$0]!.granted, "denied": counts[$0]!.denied] }
     }
 
     /// Compact JSON of plain values (strings, numbers, booleans, arrays and dictionaries of them).

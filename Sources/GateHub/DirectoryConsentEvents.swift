@@ -56,6 +56,39 @@ public protocol ConsentAndEventDirectory: Sendable {
     func recordConsentWithdrawal(residentID: String, method: ConsentMethod, operator: String) async throws -> DirectoryWithdrawal
     /// Access decisions and alarms since `since`, newest `limit`, oldest first.
     func directoryEvents(since: WallTime?, limit: Int?) async throws -> [DirectoryEvent]
+    /// Granted and denied decisions per credential method since `since` (events without a method, such as
+    /// alarms, are left out), counted where the events are rather than by listing them all.
+    func decisionCounts(since: WallTime) async throws -> [DecisionCount]
+    /// The display names of the residents with these ids; ids that name nobody are left out.
+    func displayNames(of ids: Set<String>) async throws -> [String: String]
+}
+
+/// A day's decisions by one credential method: the dashboard's tally.
+public struct DecisionCount: Sendable, Hashable {
+    public var method: String
+    public var granted: Int
+    public var denied: Int
+
+    public init(method: String, granted: Int, denied: Int) {
+        (self.method, self.granted, self.denied) = (method, granted, denied)
+    }
+
+    /// Tallies `events` by method, sorted by method name.
+    public static func tally(_ events: [DirectoryEvent]) -> [DecisionCount] {
+        var counts: [String: DecisionCount] = [:]
+        for event in events {
+            guard let method = event.method else { continue }
+            let granted = event.result == AccessResult.granted.rawValue
+            counts[method, default: DecisionCount(method: method, granted: 0, denied: 0)]
+                .add(granted: granted ? event.count : 0, denied: granted ? 0 : event.count)
+        }
+        return counts.values.sorted { $0.method < $1.method }
+    }
+
+    mutating func add(granted: Int, denied: Int) {
+        self.granted += granted
+        self.denied += denied
+    }
 }
 
 extension LocalDirectory: ConsentAndEventDirectory {
@@ -82,6 +115,16 @@ extension LocalDirectory: ConsentAndEventDirectory {
             DirectoryEvent(gate: nil, seq: $0.seq, time: $0.time, door: $0.door, method: $0.method?.rawValue, result: $0.result?.rawValue,
                            reason: $0.reason?.rawValue, residentID: $0.residentID, operator: $0.operator, action: $0.action, count: $0.count)
         }
+    }
+
+    public func decisionCounts(since: WallTime) async throws -> [DecisionCount] {
+        DecisionCount.tally(try await directoryEvents(since: since, limit: nil))
+    }
+
+    public func displayNames(of ids: Set<String>) async throws -> [String: String] {
+        var names: [String: String] = [:]
+        for id in ids { names[id] = try? database.resident(id).displayName }
+        return names
     }
 }
 
@@ -126,6 +169,22 @@ extension HubDirectory: ConsentAndEventDirectory {
                 return DirectoryEvent(gate: gate, seq: seq, time: WallTime(time), door: door, method: method, result: result, reason: reason,
                                       residentID: resident, operator: nil, action: action ?? category, count: 1)
             }
+    }
+
+    public func decisionCounts(since: WallTime) async throws -> [DecisionCount] {
+        try await hub.execute("""
+            SELECT method, count(*) FILTER (WHERE result = 'granted'), count(*) FILTER (WHERE result IS DISTINCT FROM 'granted')
+            FROM event WHERE time >= \(since.date) AND method IS NOT NULL GROUP BY method ORDER BY method
+            """).map { row in
+                let (method, granted, denied) = try row.decode((String, Int64, Int64).self)
+                return DecisionCount(method: method, granted: Int(granted), denied: Int(denied))
+            }
+    }
+
+    public func displayNames(of ids: Set<String>) async throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await hub.execute("SELECT id, display_name FROM resident WHERE id = ANY(\(Array(ids)))")
+        return try Dictionary(rows.map { try $0.decode((String, String).self) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Each gate of every site: where its replica stands against the hub's newest change, and when it last
