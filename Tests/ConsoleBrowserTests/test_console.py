@@ -106,6 +106,14 @@ class World:
         hub = ["--hub", self.hub] if self.hub else []
         return subprocess.run([f"{BIN}/optgate", "--state-dir", self.dir, *hub, *args], capture_output=True, text=True, timeout=60)
 
+    def hub_sql(self, query):
+        """One query on the hub as its owner (trusted on loopback, scripts/pg-test-cluster): its rows, one a line."""
+        port = self.hub.rsplit(":", 1)[1].split("/")[0]
+        result = subprocess.run(["/usr/lib/postgresql/15/bin/psql", "-h", "127.0.0.1", "-p", port, "-U", "optgate_admin",
+                                 "-d", "optgate", "-Atc", query], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
     def at_gate(self, check, *args):
         """Runs `optgate ARGS` at the gate until check(result) holds: at once on a single box, within 2 s on a
         hub (the change must replicate to the gate first)."""
@@ -283,6 +291,16 @@ class Suite:
         expect(dashboard.locator("#methods")).to_contain_text("card")
         assert dashboard.evaluate("window.__notReloaded === true"), "the dashboard reloaded"
         self.shot(dashboard, "dashboard")
+        if self.world.hub:
+            # The open dashboard's feed keeps one connection to the hub across its polls (twice a second), not a
+            # new connection with its authentication each time: one backend of the console's is there throughout.
+            samples = []
+            for _ in range(6):
+                samples.append(set(self.world.hub_sql(
+                    "SELECT pid FROM pg_stat_activity WHERE usename = 'optgate_admin' AND backend_type = 'client backend'"
+                    " AND application_name <> 'psql'").split()))
+                time.sleep(0.5)
+            assert set.intersection(*samples), f"no connection of the console's lasted 3 s: {samples}"
         listed = json.loads(self.world.dir_cli("resident", "list", "--json").stdout)
         assert any(r["name"] == "张伟" and r["cards"] == ["…B2C3"] for r in listed), listed
         assert "console:wang" in self.world.cli("audit", "list").stdout
