@@ -42,7 +42,7 @@ struct ConsoleDirectory: Sendable {
                 return ConsoleResident(try database.resident(id))
             } catch GateStoreError.residentNotFound { throw ConsoleRefusal.notFound }
         }
-        guard let found = try await run({ try await $0.residents() }).first(where: { $0.id == id }) else { throw ConsoleRefusal.notFound }
+        guard let found = try await run({ try await $0.resident(id) }) else { throw ConsoleRefusal.notFound }
         return ConsoleResident(found)
     }
 

@@ -16,6 +16,13 @@ public struct DirectoryResident: Sendable, Hashable {
     public var faceConsent: Bool
 }
 
+extension DirectoryResident {
+    init(_ resident: Resident) {
+        self.init(id: resident.id, site: nil, displayName: resident.displayName, unit: resident.unit, validUntil: resident.validUntil,
+                  cards: resident.cards.sorted(), hasPIN: resident.hasPIN, faceConsent: resident.faceConsent)
+    }
+}
+
 /// The management API: one protocol, two backends. `LocalDirectory` writes the gate's own SQLite (single box),
 /// `HubDirectory` the fleet's PostgreSQL hub, from which every gate of the site replicates. The conformance
 /// suite (`Tests/FleetTests/DirectoryConformanceTests.swift`) runs the same script against both.
@@ -23,6 +30,8 @@ public protocol ManagementDirectory: Sendable {
     /// - Parameter site: which site the resident belongs to; required by a hub with several sites, ignored locally.
     func addResident(name: String, unit: String, validUntil: WallTime?, site: String?, operator: String) async throws -> String
     func residents() async throws -> [DirectoryResident]
+    /// One resident, looked up by id (not by listing them all); `nil` when there is none.
+    func resident(_ id: String) async throws -> DirectoryResident?
     /// Erases the resident and everything of theirs. - Returns: a line for the operator (the receipt).
     func eraseResident(_ id: String, operator: String) async throws -> String
     func addCard(residentID: String, uid: CardUID, operator: String) async throws
@@ -67,9 +76,14 @@ public struct LocalDirectory: ManagementDirectory {
     }
 
     public func residents() async throws -> [DirectoryResident] {
-        try database.residents().map {
-            DirectoryResident(id: $0.id, site: nil, displayName: $0.displayName, unit: $0.unit, validUntil: $0.validUntil,
-                              cards: $0.cards.sorted(), hasPIN: $0.hasPIN, faceConsent: $0.faceConsent)
+        try database.residents().map(DirectoryResident.init)
+    }
+
+    public func resident(_ id: String) async throws -> DirectoryResident? {
+        do {
+            return DirectoryResident(try database.resident(id))
+        } catch GateStoreError.residentNotFound {
+            return nil
         }
     }
 
@@ -130,12 +144,22 @@ public struct HubDirectory: ManagementDirectory {
     }
 
     public func residents() async throws -> [DirectoryResident] {
+        try await residents(id: nil)
+    }
+
+    public func resident(_ id: String) async throws -> DirectoryResident? {
+        try await residents(id: id).first
+    }
+
+    /// Every resident, or the one with `id`.
+    private func residents(id: String?) async throws -> [DirectoryResident] {
         try await hub.execute("""
             SELECT r.id, s.name, r.display_name, r.unit, r.valid_until,
                    coalesce((SELECT array_agg(c.uid_last4 ORDER BY c.uid_last4) FROM card c WHERE c.resident_id = r.id), '{}'),
                    EXISTS (SELECT 1 FROM pin p WHERE p.resident_id = r.id),
                    coalesce((SELECT action = 'grant' FROM consent k WHERE k.resident_id = r.id ORDER BY id DESC LIMIT 1), false)
-            FROM resident r JOIN site s ON s.id = r.site_id ORDER BY s.name, r.unit, r.display_name, r.id
+            FROM resident r JOIN site s ON s.id = r.site_id WHERE \(id)::text IS NULL OR r.id = \(id)
+            ORDER BY s.name, r.unit, r.display_name, r.id
             """).map { row in
                 let (id, site, name, unit, validUntil, cards, pin, consent) =
                     try row.decode((String, String, String, String, Date?, [String], Bool, Bool).self)

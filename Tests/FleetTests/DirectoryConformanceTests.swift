@@ -16,6 +16,9 @@ struct DirectoryConformanceTests {
         var listed = try await directory.residents()
         #expect(listed.map(\.id) == [id])
         #expect(listed.first?.cards == ["B2C3"])
+        // One resident by id is the one listed; an id of nobody's is nil, not an error.
+        #expect(try await directory.resident(id) == listed.first)
+        #expect(try await directory.resident("r000000000000") == nil)
         #expect(listed.first?.hasPIN == false)
 
         // The same card twice: refused, and the first enrolment stands.
