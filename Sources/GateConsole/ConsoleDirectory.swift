@@ -48,10 +48,17 @@ struct ConsoleDirectory: Sendable {
 
     /// Every resident, with the templates this box holds of each (none counted on a hub).
     func residents() async throws -> [ConsoleResident] {
+        try await residents(matching: "", limit: nil)
+    }
+
+    /// The residents whose name or unit contains `text` (all when empty), at most `limit`, with the templates this
+    /// box holds of each; on a hub the hub searches (`ManagementDirectory.residents(matching:limit:)`).
+    func residents(matching text: String, limit: Int?) async throws -> [ConsoleResident] {
         if case .local = backend {
-            return try database.residents().map(ConsoleResident.init)
+            let found = try database.residents().filter { DirectoryResident.matches(name: $0.displayName, unit: $0.unit, text: text) }
+            return found.prefix(limit ?? found.count).map(ConsoleResident.init)
         }
-        return try await run { try await $0.residents() }.map(ConsoleResident.init)
+        return try await run { try await $0.residents(matching: text, limit: limit) }.map(ConsoleResident.init)
     }
 
     /// Display names of the residents `events` name (a query for just those ids on a hub, not the whole directory).

@@ -169,14 +169,16 @@ public struct ConsoleRoutes: Sendable {
 
     // MARK: residents, cards, consent
 
+    static let residentsShown = 200
+
     func addResidentRoutes(_ router: Router<ConsoleContext>) {
         router.get("/residents") { request, context in
             _ = try context.require(.manager, .auditor)
             let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-            let residents = try await directory.residents().filter {
-                query.isEmpty || $0.displayName.localizedCaseInsensitiveContains(query) || $0.unit.localizedCaseInsensitiveContains(query)
-            }
-            return pages.page("residents", ["residents": residents.map { residentRow($0, context: context) }, "q": query], context: context)
+            // A page lists at most `residentsShown`; more matches ask for a narrower search (a hub may hold thousands).
+            let residents = try await directory.residents(matching: query, limit: Self.residentsShown + 1)
+            return pages.page("residents", ["residents": residents.prefix(Self.residentsShown).map { residentRow($0, context: context) },
+                                            "q": query, "more": residents.count > Self.residentsShown], context: context)
         }
         router.post("/residents") { _, context in
             let session = try context.require(.manager)

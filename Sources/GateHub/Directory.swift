@@ -16,7 +16,20 @@ public struct DirectoryResident: Sendable, Hashable {
     public var faceConsent: Bool
 }
 
+extension ManagementDirectory {
+    /// Every resident.
+    public func residents() async throws -> [DirectoryResident] {
+        try await residents(matching: nil, limit: nil)
+    }
+}
+
 extension DirectoryResident {
+    /// Whether `name` or `unit` contains `text`, as a search box means it (case-insensitive; empty matches all).
+    public static func matches(name: String, unit: String, text: String?) -> Bool {
+        guard let text, !text.isEmpty else { return true }
+        return name.localizedCaseInsensitiveContains(text) || unit.localizedCaseInsensitiveContains(text)
+    }
+
     init(_ resident: Resident) {
         self.init(id: resident.id, site: nil, displayName: resident.displayName, unit: resident.unit, validUntil: resident.validUntil,
                   cards: resident.cards.sorted(), hasPIN: resident.hasPIN, faceConsent: resident.faceConsent)
@@ -29,7 +42,9 @@ extension DirectoryResident {
 public protocol ManagementDirectory: Sendable {
     /// - Parameter site: which site the resident belongs to; required by a hub with several sites, ignored locally.
     func addResident(name: String, unit: String, validUntil: WallTime?, site: String?, operator: String) async throws -> String
-    func residents() async throws -> [DirectoryResident]
+    /// The residents whose name or unit contains `text` (case-insensitive; every resident when `nil`), at most
+    /// `limit`, in unit order: on a hub the search and the limit are the database's, not a list of every site's residents.
+    func residents(matching text: String?, limit: Int?) async throws -> [DirectoryResident]
     /// One resident, looked up by id (not by listing them all); `nil` when there is none.
     func resident(_ id: String) async throws -> DirectoryResident?
     /// Erases the resident and everything of theirs. - Returns: a line for the operator (the receipt).
@@ -75,8 +90,9 @@ public struct LocalDirectory: ManagementDirectory {
         try database.addResident(name: name, unit: unit, validUntil: validUntil, operator: op)
     }
 
-    public func residents() async throws -> [DirectoryResident] {
-        try database.residents().map(DirectoryResident.init)
+    public func residents(matching text: String?, limit: Int?) async throws -> [DirectoryResident] {
+        let found = try database.residents().filter { DirectoryResident.matches(name: $0.displayName, unit: $0.unit, text: text) }
+        return Array(found.prefix(limit ?? found.count)).map(DirectoryResident.init)
     }
 
     public func resident(_ id: String) async throws -> DirectoryResident? {
@@ -143,23 +159,25 @@ public struct HubDirectory: ManagementDirectory {
         return try rows[0].decode(Int64.self)
     }
 
-    public func residents() async throws -> [DirectoryResident] {
-        try await residents(id: nil)
+    public func residents(matching text: String?, limit: Int?) async throws -> [DirectoryResident] {
+        try await residents(id: nil, matching: text.flatMap { $0.isEmpty ? nil : $0 }, limit: limit)
     }
 
     public func resident(_ id: String) async throws -> DirectoryResident? {
-        try await residents(id: id).first
+        try await residents(id: id, matching: nil, limit: nil).first
     }
 
-    /// Every resident, or the one with `id`.
-    private func residents(id: String?) async throws -> [DirectoryResident] {
+    /// The residents with `id` (when given) whose name or unit contains `text` (when given), at most `limit`.
+    private func residents(id: String?, matching text: String?, limit: Int?) async throws -> [DirectoryResident] {
         try await hub.execute("""
             SELECT r.id, s.name, r.display_name, r.unit, r.valid_until,
                    coalesce((SELECT array_agg(c.uid_last4 ORDER BY c.uid_last4) FROM card c WHERE c.resident_id = r.id), '{}'),
                    EXISTS (SELECT 1 FROM pin p WHERE p.resident_id = r.id),
                    coalesce((SELECT action = 'grant' FROM consent k WHERE k.resident_id = r.id ORDER BY id DESC LIMIT 1), false)
-            FROM resident r JOIN site s ON s.id = r.site_id WHERE \(id)::text IS NULL OR r.id = \(id)
-            ORDER BY s.name, r.unit, r.display_name, r.id
+            FROM resident r JOIN site s ON s.id = r.site_id
+            WHERE (\(id)::text IS NULL OR r.id = \(id))
+              AND (\(text)::text IS NULL OR strpos(lower(r.display_name), lower(\(text))) > 0 OR strpos(lower(r.unit), lower(\(text))) > 0)
+            ORDER BY s.name, r.unit, r.display_name, r.id LIMIT \(limit ?? Int(Int32.max))
             """).map { row in
                 let (id, site, name, unit, validUntil, cards, pin, consent) =
                     try row.decode((String, String, String, String, Date?, [String], Bool, Bool).self)

@@ -24,6 +24,12 @@ struct DirectoryConformanceTests {
         // The same card twice: refused, and the first enrolment stands.
         let other = try await directory.addResident(name: "Wang Fang", unit: "3-1502", validUntil: nil, site: nil, operator: "test")
         await #expect(throws: (any Error).self) { try await directory.addCard(residentID: other, uid: uid, operator: "test") }
+        // Search by part of a name or a unit, case-insensitive, in unit order, limited; no match is an empty list.
+        #expect(try await directory.residents(matching: "wANG", limit: nil).map(\.id) == [other])
+        #expect(try await directory.residents(matching: "3-150", limit: nil).map(\.id) == [id, other])
+        #expect(try await directory.residents(matching: "3-150", limit: 1).map(\.id) == [id])
+        #expect(try await directory.residents(matching: "%", limit: nil).isEmpty)
+        #expect(try await directory.residents(matching: "", limit: nil).count == 2)
         // Unknown residents: refused.
         await #expect(throws: (any Error).self) { try await directory.addCard(residentID: "r000000000000", uid: CardUID("0A0B0C0D")!, operator: "test") }
 
