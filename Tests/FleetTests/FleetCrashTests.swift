@@ -86,6 +86,8 @@ struct FleetCrashTests {
         // at most 3 s for its line and then lands at a random 5–300 ms.
         var landed: [Phase: Int] = [:]
         var generator = SystemRandomNumberGenerator()
+        gate.stop()  // the daemon fleet() started: each round below starts its own and kills it
+        let startsBefore = logLines(gate.log, from: 0).filter { $0.contains("optgated starting") }.count
         for round in 0..<50 {
             let offset = fileSize(gate.log)
             try gate.launch(wait: false)
@@ -99,6 +101,10 @@ struct FleetCrashTests {
             landed[phase, default: 0] += 1
         }
         stop.set()
+        // Every round's daemon really started (a second one on the same state would refuse and exit at once, and
+        // the kills would then land on nothing).
+        let starts = logLines(gate.log, from: 0).filter { $0.contains("optgated starting") }.count - startsBefore
+        #expect(starts == 50, "daemons started in the 50 rounds: \(starts)")
         let changes = try await driver.value
         while !events.isFinished { usleep(10_000) }
 

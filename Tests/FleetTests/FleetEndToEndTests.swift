@@ -42,6 +42,9 @@ final class FleetGate: @unchecked Sendable {
     /// Starts the daemon with the configuration `start` wrote (again, after a kill), its output appended to `log`;
     /// waits until it answers `status` unless told not to.
     func launch(launcher: [String] = [], wait: Bool = true) throws {
+        // A second daemon on the same state would only print "another optgated is already serving" and exit,
+        // and a test that meant to restart the gate would go on with the first one still running.
+        if let daemon, daemon.isRunning { throw FleetTestError("optgated \(name) is still running: stop it before launching it again") }
         let process = Process()
         let command = launcher + [Binaries.daemon, "--state-dir", directory, "--simulate", "--config", "\(directory).json",
                                   "--log-level", "debug"]
