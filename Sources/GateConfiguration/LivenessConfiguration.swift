@@ -28,7 +28,8 @@ public struct LivenessConfiguration: Sendable, Hashable {
     public var strongDistance: Double?
     /// `livenessFrames` (2–100, default 12): matching face frames without liveness before `livenessFailed`.
     public var livenessFrames: Int
-    /// `geometryResidual` (0.02–0.5, default 0.08): the nose residual, in eye distances, that says "not flat".
+    /// `geometryResidual` (0.02–0.5, default 0.08): how far (eye distances) the nose's mean position in the plane of
+    /// the eyes and mouth must move between an earlier and a later run of the walk-up's frames to say "not flat".
     public var geometryResidual: Double
 
     init(_ object: inout ConfigObject) throws(ConfigurationError) {

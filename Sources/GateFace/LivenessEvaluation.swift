@@ -22,24 +22,24 @@ public struct LivenessEvaluation {
         public var infrared: [BGRImage]
     }
 
-    /// What the cues concluded about one presentation.
+    /// What the cues concluded about one presentation, fed frame by frame as the recogniser feeds the door's
+    /// `LivenessTracker` (the geometry cue's window of its last `maximumFrames` frames): a policy accepts the
+    /// presentation when it holds at any frame, since the door opens at the first frame it holds.
     public struct Outcome: Sendable {
         public var attack: Bool
         public var kind: String
         /// A usable face was found in at least two colour frames (else the presentation is a failure to acquire).
         public var acquired: Bool
-        public var infrared: LivenessVerdict
-        public var geometry: LivenessVerdict
-        /// The residual the geometry cue compared (reached by its `agreeingPairs` pairs of frames).
+        /// The first frame (1-based, of the frames with a usable face) at which each policy held; absent: never.
+        public var liveAt: [LivenessPolicy: Int]
+        /// The largest departure of the nose from the plane that the geometry cue compared (any window).
         public var largestResidual: Double
 
+        public var infrared: LivenessVerdict { liveAt[.ir] != nil ? .live : .attack }
+        public var geometry: LivenessVerdict { liveAt[.geometry] != nil ? .live : .attack }
+
         public func accepted(under policy: LivenessPolicy) -> Bool {
-            switch policy {
-            case .none: true
-            case .ir: infrared == .live
-            case .geometry: geometry == .live
-            case .irAndGeometry: infrared == .live && geometry == .live
-            }
+            policy == .none || liveAt[policy] != nil
         }
     }
 
@@ -125,7 +125,7 @@ public struct LivenessEvaluation {
 
     /// Builds the set. Deterministic for a given `seed`.
     public func presentations(from photos: [Photo]) -> [Presentation] {
-        var random = Random(state: seed | 1)
+        var random = Random(state: seed &* 2 &+ 1)  // odd, and distinct for every seed
         var result: [Presentation] = []
         for photo in photos {
             for n in 0..<attacksPerPhoto {
@@ -188,20 +188,26 @@ public struct LivenessEvaluation {
         return result
     }
 
-    /// Runs the cues on one presentation, as the recogniser would (largest usable face per frame).
+    /// Runs the cues on one presentation, as the recogniser would (largest usable face per frame, one tracker per
+    /// policy, frame by frame).
     public func evaluate(_ presentation: Presentation, engine: FaceEngine, geometry: PlanarGeometryCue = PlanarGeometryCue(),
                          rules: InfraredRules = InfraredRules()) throws -> Outcome {
-        var irTracker = LivenessTracker(policy: .ir, infrared: rules)
-        var points: [FivePoints] = []
+        let policies: [LivenessPolicy] = [.ir, .geometry, .irAndGeometry]
+        var trackers = policies.map { LivenessTracker(policy: $0, geometry: geometry, infrared: rules) }
+        var points: [FivePoints] = [], liveAt: [LivenessPolicy: Int] = [:], largest = 0.0
         for (colour, infrared) in zip(presentation.colour, presentation.infrared) {
             guard let face = try engine.usableFaces(in: colour).faces.first else { continue }
-            points.append(FivePoints(face))
+            let landmarks = FivePoints(face)
+            points.append(landmarks)
+            largest = max(largest, PlanarGeometryCue.departure(Array(points.suffix(geometry.maximumFrames))))
             let evidence = try InfraredCheck().evidence(for: face, in: infrared, detector: engine.detector)
-            irTracker.observe(FivePoints(face), infrared: evidence)
+            for index in trackers.indices {
+                trackers[index].observe(landmarks, infrared: evidence)
+                if trackers[index].verdict == .live, liveAt[trackers[index].policy] == nil { liveAt[trackers[index].policy] = points.count }
+            }
         }
-        return Outcome(attack: presentation.attack, kind: presentation.kind, acquired: points.count >= 2,
-                       infrared: irTracker.verdict, geometry: geometry.verdict(points),
-                       largestResidual: geometry.agreedResidual(points))
+        return Outcome(attack: presentation.attack, kind: presentation.kind, acquired: points.count >= 2, liveAt: liveAt,
+                       largestResidual: largest)
     }
 
     /// The APCER/BPCER table (ISO/IEC 30107-3 terms) over the presentations whose face was acquired.
@@ -218,6 +224,12 @@ public struct LivenessEvaluation {
             let bpcer = bona.filter { !$0.accepted(under: policy) }.count
             lines.append("| \(policy.rawValue) | \(percent(apcer, attacks.count)) | \(percent(bpcer, bona.count)) |")
         }
+        let decided = [LivenessPolicy.ir, .geometry, .irAndGeometry].map { policy -> String in
+            let frames = bona.compactMap { $0.liveAt[policy] }.sorted()
+            guard !frames.isEmpty else { return "\(policy.rawValue) n/a" }
+            return "\(policy.rawValue) \(frames[frames.count / 2]) / \(frames[min(frames.count - 1, frames.count * 95 / 100)])"
+        }
+        lines.append("frame of the walk-up at which bona fide presentations were accepted, p50 / p95: " + decided.joined(separator: ", "))
         if !still.isEmpty {
             lines.append("bona fide walk-ups whose head did not turn (two photos of one pose; not in BPCER above): refused by "
                          + "geometry \(percent(still.filter { !$0.accepted(under: .geometry) }.count, still.count)), "
@@ -234,7 +246,7 @@ public struct LivenessEvaluation {
             guard !sorted.isEmpty else { return "n/a" }
             return String(format: "min %.3f, median %.3f, max %.3f", sorted[0], sorted[sorted.count / 2], sorted[sorted.count - 1])
         }
-        lines.append("nose residual reached by 3 pairs of frames (eye distances): attacks \(spread(attacks.map(\.largestResidual))); "
+        lines.append("largest departure of the nose from the plane (eye distances): attacks \(spread(attacks.map(\.largestResidual))); "
                      + "bona fide \(spread(bona.map(\.largestResidual))); held still \(spread(still.map(\.largestResidual)))")
         return lines
     }

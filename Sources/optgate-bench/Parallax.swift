@@ -9,8 +9,8 @@ import GateCore
 /// pinhole camera (640×480, about 60° wide) mounted below and beside the face, the head facing the door and wobbling
 /// by a random walk of 4°/s; a flat photo of the same face carried along the same path is the attack. Each landmark
 /// gets Gaussian jitter of `--jitter` eye distances per frame (0.015 reproduces the detector's jitter: the attack
-/// set's 3-pair residual median, 0.042, docs/face.md). The frames go through the door's real `LivenessTracker`
-/// (`geometry`, its 8-frame window and 3-pair rule), frame by frame as the recogniser feeds it.
+/// set's old 3-pair residual median, 0.042, docs/face.md). The frames go through the door's real `LivenessTracker`
+/// (`geometry`, its 8-frame window and its rule), frame by frame as the recogniser feeds it.
 func parallaxStudy(_ arguments: [String]) throws {
     var walkups = 400, jitter = 0.015, fps = 15.0
     var rest = arguments
@@ -36,7 +36,7 @@ func parallaxStudy(_ arguments: [String]) throws {
         for turn in [0.0, 12.0] {
             let path = WalkUpPath(fps: fps, below: below, aside: aside, turnDegrees: turn, turnFrames: early)
             let quiet = path.frames(SimulatedHead.live, count: early, jitter: 0, wobble: 0, random: &random)
-            let residual = PlanarGeometryCue().agreedResidual(quiet)
+            let residual = PlanarGeometryCue.departure(quiet)
             var live = (early: 0, late: 0), photo = (early: 0, late: 0)
             for _ in 0..<walkups {
                 let l = firstLiveFrame(path.frames(SimulatedHead.live, count: late, jitter: jitter, wobble: 4, random: &random))

@@ -18,7 +18,9 @@ extension FaceCommand {
         @Option(help: "Attack walk-ups per photo.") var attacks = 8
         @Option(help: "Bona fide walk-ups per person with two or more photos (two head poses).") var bonaFide = 30
         @Option(help: "Walk-ups per person of two photos with one pose (a head held still), reported apart.") var still = 10
-        @Option(help: "Frames per walk-up.") var frames = 5
+        @Option(help: "Frames per walk-up (default: the door's face.livenessFrames, 12: how long the daemon lets a walk-up match before livenessFailed).")
+        var frames: Int?
+        @Option(help: "Seed of the random placements (another seed gives another set from the same photos).") var seed: UInt64 = 12
         @Flag(help: "Print one line per presentation too.") var verbose = false
 
         func run() throws {
@@ -45,7 +47,9 @@ extension FaceCommand {
             evaluation.attacksPerPhoto = attacks
             evaluation.bonaFidePerPerson = bonaFide
             evaluation.stillPerPerson = still
-            evaluation.frames = frames
+            let liveness = engine.configuration.liveness
+            evaluation.frames = frames ?? liveness.livenessFrames
+            evaluation.seed = seed
             let people = Dictionary(grouping: usable, by: \.person)
             print(Output.safe("photos: \(usable.count) usable of \(names.count); people with several photos (bona fide poses): "
                               + people.filter { $0.value.count >= 2 }.map { "\($0.key) (\($0.value.count))" }.sorted().joined(separator: ", ")))
@@ -61,7 +65,6 @@ extension FaceCommand {
                 let yaws = own.map { String(format: "%.0f°", $0.face.yawDegrees) }.joined(separator: ", ")
                 print(Output.safe("poses of \(person): yaw \(yaws); nose residual between each two photos: \(pairs.joined(separator: ", "))"))
             }
-            let liveness = engine.configuration.liveness
             let geometry = PlanarGeometryCue(liveResidual: liveness.geometryResidual)
             var outcomes: [LivenessEvaluation.Outcome] = []
             for presentation in evaluation.presentations(from: usable) {
@@ -72,7 +75,7 @@ extension FaceCommand {
                           + "geometry \(outcome.geometry.rawValue) (residual \(String(format: "%.3f", outcome.largestResidual)))")
                 }
             }
-            print("frames per walk-up: \(frames); geometry residual threshold \(liveness.geometryResidual) eye distances")
+            print("frames per walk-up: \(evaluation.frames); geometry residual threshold \(liveness.geometryResidual) eye distances")
             for line in LivenessEvaluation.table(outcomes) { print(line) }
             print("Synthetic attacks built from a few photos bound, but do not prove, real-world performance.")
         }

@@ -74,6 +74,20 @@ import Testing
         _ = gate.stop()
     }
 
+    @Test func aHeadThatTurnsOpensUnderTheDefaultGeometryPolicy() throws {
+        let gate = Gate()
+        let id = try faces.enrolled(gate, name: "Obama", card: "04A1B2C3D5", photos: [try faces.photo("obama.jpg")])
+        // Two photos of the same man, his head turned about 20° one way and 14° the other: the nose moves in the
+        // plane of eyes and mouth as a real head's does (a still photo of either is refused, above).
+        let turning = try faces.clip(gate, "turning", repeat: 10, [try faces.photo("obama2.jpg"), try faces.photo("obama3.jpg")])
+        try gate.start(config: config(replay: turning))
+        #expect(gate.eventually(within: 40) { faceEvents(gate).contains { $0.result == "granted" && $0.resident == id } },
+                "a head that turns passes the geometry cue")
+        #expect(!faceEvents(gate).contains { $0.reason == "livenessFailed" })
+        #expect(gate.simulate("card", "--uid", "04A1B2C3D5") == "granted (valid) resident \(id)", "the card is unaffected")
+        _ = gate.stop()
+    }
+
     @Test func configCheckPrintsThePolicyAndNoneNeedsTheAcknowledgement() throws {
         let gate = Gate()
         let base = #"{"doors": [{"name": "main", "methods": ["face", "card"]}], "face": {"source": {"replay": "/x.mjpeg"}, "#

@@ -31,19 +31,24 @@ func projectedFace(yaw: Double, pitch: Double = 0, distance: Double = 8, noseDep
         #expect(Homography(from: [SIMD2(0, 0), SIMD2(1, 1), SIMD2(2, 2), SIMD2(3, 3)], to: b) == nil, "collinear points fit no homography")
     }
 
-    @Test func aFlatPictureTiltedAndMovedKeepsTheNoseOnThePlane() {
-        // A photo is a plane: whatever way it turns, its nose stays where the plane's homography puts it.
+    @Test func aFlatPictureTiltedAndMovedKeepsTheNoseOnThePlane() throws {
+        // A photo is a plane: whatever way it turns, its nose keeps its place in the plane of eyes and mouth.
         let frames = [projectedFace(yaw: 0, flat: true), projectedFace(yaw: 0.35, pitch: 0.2, flat: true, shift: SIMD2(40, -10)),
                       projectedFace(yaw: -0.3, pitch: -0.15, distance: 6, flat: true), projectedFace(yaw: 0.1, distance: 12, flat: true)]
-        #expect(PlanarGeometryCue.largestResidual(frames) < 0.005)
+        let first = try #require(PlanarGeometryCue.planeNose(frames[0]))
+        for frame in frames {
+            let nose = try #require(PlanarGeometryCue.planeNose(frame))
+            #expect(abs(nose.x - first.x) < 1e-6 && abs(nose.y - first.y) < 1e-6)
+        }
+        #expect(PlanarGeometryCue.departure(frames) < 0.005)
         #expect(PlanarGeometryCue().verdict(frames) == .attack)
     }
 
     @Test func aRealHeadTurningEightDegreesLeavesThePlane() {
         let turn = 8 * Double.pi / 180
-        #expect(PlanarGeometryCue.largestResidual([projectedFace(yaw: 0), projectedFace(yaw: turn)]) >= 0.08)
+        #expect(PlanarGeometryCue.departure([projectedFace(yaw: 0), projectedFace(yaw: turn)]) >= 0.08)
         #expect(PlanarGeometryCue().verdict([projectedFace(yaw: 0), projectedFace(yaw: turn)]) == .undecided,
-                "one pair of frames could be landmark jitter: three pairs must agree")
+                "two frames could be landmark jitter: three are needed")
         let frames = [projectedFace(yaw: 0), projectedFace(yaw: 0.01), projectedFace(yaw: turn), projectedFace(yaw: turn + 0.01)]
         #expect(PlanarGeometryCue().verdict(frames) == .live)
         // Nodding works as well as turning.
@@ -61,6 +66,70 @@ func projectedFace(yaw: Double, pitch: Double = 0, distance: Double = 8, noseDep
         #expect(cue.verdict([projectedFace(yaw: 0, distance: 30), projectedFace(yaw: 0, distance: 20), projectedFace(yaw: 0, distance: 15),
                              projectedFace(yaw: 0, distance: 10)]) == .attack)
     }
+
+    /// The detector's landmarks jitter (about 0.015 eye distances per point here). Comparing single pairs of frames
+    /// let that jitter pass for a head's depth more often the longer a photo was held up (3 pairs of 28 in an
+    /// 8-frame window: issue 12's 12-frame evaluation accepted 10 of 56 attacks); means over runs of frames do not.
+    @Test func landmarkJitterOnAPhotoHeldUpForTwelveFramesDoesNotPassForAHead() {
+        var random = SeededGaussian(seed: 7)
+        func jittered(_ frame: FivePoints) -> FivePoints {
+            let sigma = 0.015 * frame.interOcular
+            func j(_ p: SIMD2<Double>) -> SIMD2<Double> { p + SIMD2(random.next(), random.next()) * sigma }
+            return FivePoints(rightEye: j(frame.rightEye), leftEye: j(frame.leftEye), nose: j(frame.nose),
+                              rightMouth: j(frame.rightMouth), leftMouth: j(frame.leftMouth))
+        }
+        /// Feeds 12 frames to the door's tracker as the recogniser does; true when it said `live` at any frame.
+        func accepted(_ frames: [FivePoints]) -> Bool {
+            var tracker = LivenessTracker(policy: .geometry)
+            return frames.contains { frame in
+                tracker.observe(frame, infrared: nil)
+                return tracker.verdict == .live
+            }
+        }
+        /// The old rule on the same frames: 3 pairs of frames of the 8-frame window with a residual of 0.08.
+        func acceptedByPairs(_ frames: [FivePoints]) -> Bool {
+            (2...frames.count).contains { end in
+                let window = Array(frames[max(0, end - 8)..<end])
+                var residuals: [Double] = []
+                for i in window.indices { for k in window.indices where k > i {
+                    residuals.append(PlanarGeometryCue.residual(from: window[i], to: window[k]) ?? 0) } }
+                return residuals.filter { $0 >= 0.08 }.count >= 3
+            }
+        }
+        var photos = 0, photosByPairs = 0, heads = 0
+        let walkUps = 300
+        for _ in 0..<walkUps {
+            // A print moved, tilted and brought closer; a head that turns 12° over frames 4 to 8 of the same path.
+            let print = (0..<12).map { k in
+                jittered(projectedFace(yaw: 0.2 - 0.03 * Double(k), pitch: 0.01 * Double(k), distance: 10 - 0.3 * Double(k), flat: true,
+                                       shift: SIMD2(3 * Double(k), 0)))
+            }
+            let head = (0..<12).map { k in
+                jittered(projectedFace(yaw: 0.21 * min(1, max(0, Double(k - 3) / 4)), distance: 10 - 0.3 * Double(k), shift: SIMD2(3 * Double(k), 0)))
+            }
+            photos += accepted(print) ? 1 : 0
+            photosByPairs += acceptedByPairs(print) ? 1 : 0
+            heads += accepted(head) ? 1 : 0
+        }
+        #expect(Double(photos) <= 0.02 * Double(walkUps), "photos accepted: \(photos) of \(walkUps)")
+        #expect(photosByPairs > 4 * max(photos, 1), "the pair rule accepted \(photosByPairs), this rule \(photos)")
+        #expect(Double(heads) >= 0.95 * Double(walkUps), "heads accepted: \(heads) of \(walkUps)")
+    }
+}
+
+/// Standard normal numbers from a seeded xorshift generator (Box–Muller): the same every run.
+struct SeededGaussian {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+    mutating func uniform() -> Double {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return (Double(state >> 11) + 0.5) / Double(1 << 53)
+    }
+
+    mutating func next() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
 }
 
 @Suite struct InfraredRulesTests {

@@ -84,37 +84,51 @@ public struct Homography: Sendable, Hashable {
     }
 }
 
-/// The geometry cue: a flat picture moved, tilted or bent slightly in front of the camera keeps its landmarks
+/// The geometry cue: a flat picture moved, tilted or rescaled in front of the camera keeps its landmarks
 /// related by one plane homography; a real head that turns even a little does not, because the nose tip
 /// stands about half an eye distance out of the plane of the eyes and mouth corners.
 ///
-/// For every pair of frames of one walk-up, the homography of the four planar points is fitted exactly and
-/// the nose of the earlier frame is carried through it; the residual (in eye distances of the later frame)
-/// is what the flat-picture hypothesis cannot explain. A turn of about 8–10° gives a residual near 0.08.
-/// An exact four-point fit passes the detector's landmark jitter on to the prediction, so one pair of frames
-/// can show a residual by chance: the cue says `live` only when `agreeingPairs` pairs (default 3) do.
+/// Each frame's four planar points (eyes, mouth corners) are mapped by the homography that takes them to one
+/// fixed layout (eyes at (±0.5, 0), mouth corners at (±0.4, 1): eye distance 1), and the nose is carried along:
+/// its *plane position*. However a flat picture is moved, turned or rescaled, that position does not change (it
+/// is a projective invariant of five coplanar points); a real head's nose moves in it as the head turns or nods
+/// (about 0.08 for 8–10°). The cue splits the walk-up's frames (the last `maximumFrames`) at every point into an
+/// earlier and a later run and compares the mean plane position of the nose before and after: live when the
+/// largest difference reaches `liveResidual`. Means over the runs damp the detector's landmark jitter, which an
+/// exact comparison of two frames doubles: comparing pairs (the rule before, "3 pairs of frames ≥ 0.08")
+/// accepted more flat pictures the longer an attacker kept one in front of the camera (docs/face.md#liveness).
 ///
 /// Limits (docs/face.md): a *video* of the resident, or a photo bent around a cylinder and turned, moves
 /// the nose out of the plane as a head does and defeats it; a resident who holds perfectly still is
 /// `undecided` until they move. It is the weaker cue; infrared is the strong one.
 public struct PlanarGeometryCue: Sendable, Hashable {
-    /// A nose residual at least this large (in eye distances) between two frames says "not flat".
+    /// A difference of the nose's mean plane position (in eye distances) at least this large says "not flat".
     public var liveResidual: Double
-    /// Pairs of frames that must each show at least `liveResidual`.
-    public var agreeingPairs: Int
+    /// Frames needed before the cue may say `live`.
+    public var minimumLiveFrames: Int
     /// Frames needed before the cue may say `attack`.
     public var minimumFrames: Int
     /// Landmark sets kept per walk-up (the oldest are dropped).
     public var maximumFrames: Int
 
-    public init(liveResidual: Double = 0.08, agreeingPairs: Int = 3, minimumFrames: Int = 4, maximumFrames: Int = 8) {
+    public init(liveResidual: Double = 0.08, minimumLiveFrames: Int = 3, minimumFrames: Int = 4, maximumFrames: Int = 8) {
         self.liveResidual = liveResidual
-        self.agreeingPairs = agreeingPairs
+        self.minimumLiveFrames = minimumLiveFrames
         self.minimumFrames = minimumFrames
         self.maximumFrames = maximumFrames
     }
 
-    /// The nose residual between two frames, in eye distances of `later`; `nil` when no homography fits.
+    /// Where the planar points of every frame are taken: eyes at (±0.5, 0), mouth corners at (±0.4, 1).
+    static let layout: [SIMD2<Double>] = [SIMD2(-0.5, 0), SIMD2(0.5, 0), SIMD2(-0.4, 1), SIMD2(0.4, 1)]
+
+    /// The nose in the plane of the eyes and mouth corners (eye distances of the fixed layout); `nil` when the
+    /// planar points fit no homography (three of them in a line).
+    public static func planeNose(_ frame: FivePoints) -> SIMD2<Double>? {
+        Homography(from: frame.planar, to: layout)?.apply(frame.nose)
+    }
+
+    /// The nose residual between two frames, in eye distances of `later`: the first frame's nose carried by the
+    /// homography of the planar points; `nil` when no homography fits. (How far apart two photos' head poses are.)
     public static func residual(from earlier: FivePoints, to later: FivePoints) -> Double? {
         guard later.interOcular > 0, let h = Homography(from: earlier.planar, to: later.planar),
               let predicted = h.apply(earlier.nose) else { return nil }
@@ -122,31 +136,25 @@ public struct PlanarGeometryCue: Sendable, Hashable {
         return (d * d).sum().squareRoot() / later.interOcular
     }
 
-    /// The residuals of every pair of the frames, largest first.
-    public static func residuals(_ frames: [FivePoints]) -> [Double] {
-        var all: [Double] = []
-        for i in frames.indices {
-            for j in frames.indices where j > i {
-                if let r = residual(from: frames[i], to: frames[j]) { all.append(r) }
-            }
+    /// The largest difference between the mean plane position of the nose in an earlier and a later run of the
+    /// frames, over every split of them (0 for fewer than two frames): what the verdict compares with `liveResidual`.
+    public static func departure(_ frames: [FivePoints]) -> Double {
+        let noses = frames.compactMap(planeNose)
+        guard noses.count >= 2 else { return 0 }
+        let total = noses.reduce(SIMD2<Double>(0, 0), +)
+        var before = SIMD2<Double>(0, 0), largest = 0.0
+        for split in 1..<noses.count {
+            before += noses[split - 1]
+            let d = before / Double(split) - (total - before) / Double(noses.count - split)
+            largest = max(largest, (d * d).sum().squareRoot())
         }
-        return all.sorted(by: >)
+        return largest
     }
 
-    /// The largest residual over every pair of the frames.
-    public static func largestResidual(_ frames: [FivePoints]) -> Double { residuals(frames).first ?? 0 }
-
-    /// The residual that `agreeingPairs` pairs reach: what the verdict compares with `liveResidual`.
-    public func agreedResidual(_ frames: [FivePoints]) -> Double {
-        let all = Self.residuals(frames)
-        return all.count >= agreeingPairs ? all[agreeingPairs - 1] : 0
-    }
-
-    /// - Returns: `live` once `agreeingPairs` pairs of frames depart from one plane by `liveResidual`; `attack`
-    ///   when at least `minimumFrames` frames do not; `undecided` before that.
+    /// - Returns: `live` once at least `minimumLiveFrames` frames show the nose leaving the plane by `liveResidual`;
+    ///   `attack` when at least `minimumFrames` frames do not; `undecided` before that.
     public func verdict(_ frames: [FivePoints]) -> LivenessVerdict {
-        guard frames.count >= 2 else { return .undecided }
-        if agreedResidual(frames) >= liveResidual { return .live }
+        if frames.count >= minimumLiveFrames, Self.departure(frames) >= liveResidual { return .live }
         return frames.count >= minimumFrames ? .attack : .undecided
     }
 }
