@@ -28,6 +28,7 @@ public struct LivenessConfiguration: Sendable, Hashable {
     public var strongDistance: Double?
     /// `livenessFrames` (2–100, default 12): matching face frames without liveness before `livenessFailed`.
     public var livenessFrames: Int
+    public static let defaultLivenessFrames = 12
     /// `geometryResidual` (0.02–0.5, default 0.08): how far (eye distances) the nose's mean position in the plane of
     /// the eyes and mouth must move between an earlier and a later run of the walk-up's frames to say "not flat".
     public var geometryResidual: Double
@@ -63,7 +64,7 @@ public struct LivenessConfiguration: Sendable, Hashable {
         }
         let strong = try object.numberIfPresent("strongDistance", range: 0...2)
         strongDistance = strong
-        livenessFrames = try object.integer("livenessFrames", default: 12, range: 2...100)
+        livenessFrames = try object.integer("livenessFrames", default: Self.defaultLivenessFrames, range: 2...100)
         geometryResidual = try object.number("geometryResidual", default: 0.08, range: 0.02...0.5)
     }
 

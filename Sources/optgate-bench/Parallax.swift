@@ -1,4 +1,5 @@
 import Foundation
+import GateConfiguration
 import GateCore
 
 /// `optgate-bench parallax [--walkups N] [--jitter S] [--fps F]`: can the geometry cue decide from the natural motion of
@@ -10,7 +11,7 @@ import GateCore
 /// by a random walk of 4°/s; a flat photo of the same face carried along the same path is the attack. Each landmark
 /// gets Gaussian jitter of `--jitter` eye distances per frame (0.015 reproduces the detector's jitter: the attack
 /// set's old 3-pair residual median, 0.042, docs/face.md). The frames go through the door's real `LivenessTracker`
-/// (`geometry`, its 8-frame window and its rule), frame by frame as the recogniser feeds it.
+/// (`geometry`, its 12-frame window and its rule), frame by frame as the recogniser feeds it.
 func parallaxStudy(_ arguments: [String]) throws {
     var walkups = 400, jitter = 0.015, fps = 15.0
     var rest = arguments
@@ -24,10 +25,11 @@ func parallaxStudy(_ arguments: [String]) throws {
         }
     }
     let early = Int((0.3 * fps).rounded(.down)) + 1  // frames shown within 300 ms: 5 at 15 fps
-    let late = Int(fps)  // about a second of walk-up
+    // The daemon's patience: a walk-up that matched for face.livenessFrames (12) frames without liveness is refused.
+    let late = LivenessConfiguration.defaultLivenessFrames
     print("| geometry cue, natural walk-up (simulated, jitter σ \(jitter) eye distances, \(walkups) walk-ups each) "
           + "| residual, no jitter, \(early) frames | live by frame \(early) (≤ 300 ms) | photo by frame \(early) "
-          + "| live by frame \(late) (1 s) | photo by frame \(late) |")
+          + "| live by frame \(late) (livenessFrames) | photo by frame \(late) |")
     print("|---|---|---|---|---|---|")
     var random = Gaussian(seed: 12)
     let cameras: [(String, Double, Double)] = [("level with the face", 0, 0), ("25 cm below, 10 cm aside", 0.25, 0.10),

@@ -79,7 +79,8 @@ import Testing
         let id = try faces.enrolled(gate, name: "Obama", card: "04A1B2C3D5", photos: [try faces.photo("obama.jpg")])
         // Two photos of the same man, his head turned about 20° one way and 14° the other: the nose moves in the
         // plane of eyes and mouth as a real head's does (a still photo of either is refused, above).
-        let turning = try faces.clip(gate, "turning", repeat: 10, [try faces.photo("obama2.jpg"), try faces.photo("obama3.jpg")])
+        let poses = [try faces.photo("obama2.jpg"), try faces.photo("obama3.jpg")]
+        let turning = try faces.clip(gate, "turning", repeat: 2, Array(repeating: poses, count: 10).flatMap { $0 })
         try gate.start(config: config(replay: turning))
         #expect(gate.eventually(within: 40) { faceEvents(gate).contains { $0.result == "granted" && $0.resident == id } },
                 "a head that turns passes the geometry cue")

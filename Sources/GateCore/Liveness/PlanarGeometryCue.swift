@@ -111,7 +111,7 @@ public struct PlanarGeometryCue: Sendable, Hashable {
     /// Landmark sets kept per walk-up (the oldest are dropped).
     public var maximumFrames: Int
 
-    public init(liveResidual: Double = 0.08, minimumLiveFrames: Int = 3, minimumFrames: Int = 4, maximumFrames: Int = 8) {
+    public init(liveResidual: Double = 0.08, minimumLiveFrames: Int = 3, minimumFrames: Int = 4, maximumFrames: Int = 12) {
         self.liveResidual = liveResidual
         self.minimumLiveFrames = minimumLiveFrames
         self.minimumFrames = minimumFrames
