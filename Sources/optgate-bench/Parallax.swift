@@ -31,7 +31,7 @@ func parallaxStudy(_ arguments: [String]) throws {
           + "| residual, no jitter, \(early) frames | live by frame \(early) (≤ 300 ms) | photo by frame \(early) "
           + "| live by frame \(late) (livenessFrames) | photo by frame \(late) |")
     print("|---|---|---|---|---|---|")
-    var random = Gaussian(seed: 12)
+    var random = SeededGaussian(seed: 12)
     let cameras: [(String, Double, Double)] = [("level with the face", 0, 0), ("25 cm below, 10 cm aside", 0.25, 0.10),
                                                ("40 cm below, 20 cm aside", 0.40, 0.20)]
     for (place, below, aside) in cameras {
@@ -79,7 +79,7 @@ private struct WalkUpPath {
     var turnFrames: Int
     let focal = 554.0, centre = SIMD2<Double>(320, 240), speed = 1.0, start = 1.4
 
-    func frames(_ model: [SIMD3<Double>], count: Int, jitter: Double, wobble: Double, random: inout Gaussian) -> [FivePoints] {
+    func frames(_ model: [SIMD3<Double>], count: Int, jitter: Double, wobble: Double, random: inout SeededGaussian) -> [FivePoints] {
         let radian = Double.pi / 180
         var yaw = random.next() * 3 * radian, pitch = random.next() * 3 * radian, roll = random.next() * 3 * radian
         var out: [FivePoints] = []
@@ -111,19 +111,4 @@ private struct WalkUpPath {
             return SIMD3(cy * x1.x + sy * x1.z, x1.y, -sy * x1.x + cy * x1.z)  // yaw about y
         }
     }
-}
-
-/// Standard normal numbers from a seeded xorshift generator (Box–Muller), so every run prints the same table.
-private struct Gaussian {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-
-    mutating func uniform() -> Double {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return (Double(state >> 11) + 0.5) / Double(1 << 53)
-    }
-
-    mutating func next() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
 }

@@ -117,21 +117,6 @@ func projectedFace(yaw: Double, pitch: Double = 0, distance: Double = 8, noseDep
     }
 }
 
-/// Standard normal numbers from a seeded xorshift generator (Box–Muller): the same every run.
-struct SeededGaussian {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-
-    mutating func uniform() -> Double {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return (Double(state >> 11) + 0.5) / Double(1 << 53)
-    }
-
-    mutating func next() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
-}
-
 @Suite struct InfraredRulesTests {
     let rules = InfraredRules()
 
