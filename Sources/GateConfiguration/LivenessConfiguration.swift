@@ -68,6 +68,13 @@ public struct LivenessConfiguration: Sendable, Hashable {
         geometryResidual = try object.number("geometryResidual", default: 0.08, range: 0.02...0.5)
     }
 
+    /// The door's geometry cue: its threshold, and a window as long as the walk-up the daemon waits for
+    /// (`livenessFrames`), so the means see every frame that may still decide; never fewer than the cue needs to
+    /// say `live` or `attack`.
+    public var geometryCue: PlanarGeometryCue {
+        PlanarGeometryCue(liveResidual: geometryResidual, maximumFrames: max(livenessFrames, 4))
+    }
+
     /// The line `config check` and `status` print for the camera's door.
     public func summary(door: String) -> String {
         "face liveness at door \(door): \(policy.summary)"

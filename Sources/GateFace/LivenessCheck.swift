@@ -66,7 +66,7 @@ public struct WalkUpLiveness {
     private var lastSeen: ContinuousClock.Instant?
 
     public init(_ configuration: LivenessConfiguration, window: Duration) {
-        tracker = LivenessTracker(policy: configuration.policy, geometry: PlanarGeometryCue(liveResidual: configuration.geometryResidual))
+        tracker = LivenessTracker(policy: configuration.policy, geometry: configuration.geometryCue)
         infraredCheck = configuration.infrared.map(InfraredCheck.init)
         self.window = window
     }

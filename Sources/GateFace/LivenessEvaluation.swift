@@ -194,19 +194,18 @@ public struct LivenessEvaluation {
                          rules: InfraredRules = InfraredRules()) throws -> Outcome {
         let policies: [LivenessPolicy] = [.ir, .geometry, .irAndGeometry]
         var trackers = policies.map { LivenessTracker(policy: $0, geometry: geometry, infrared: rules) }
-        var points: [FivePoints] = [], liveAt: [LivenessPolicy: Int] = [:], largest = 0.0
+        var acquired = 0, liveAt: [LivenessPolicy: Int] = [:], largest = 0.0
         for (colour, infrared) in zip(presentation.colour, presentation.infrared) {
             guard let face = try engine.usableFaces(in: colour).faces.first else { continue }
-            let landmarks = FivePoints(face)
-            points.append(landmarks)
-            largest = max(largest, PlanarGeometryCue.departure(Array(points.suffix(geometry.maximumFrames))))
+            acquired += 1
             let evidence = try InfraredCheck().evidence(for: face, in: infrared, detector: engine.detector)
             for index in trackers.indices {
-                trackers[index].observe(landmarks, infrared: evidence)
-                if trackers[index].verdict == .live, liveAt[trackers[index].policy] == nil { liveAt[trackers[index].policy] = points.count }
+                trackers[index].observe(FivePoints(face), infrared: evidence)
+                if trackers[index].verdict == .live, liveAt[policies[index]] == nil { liveAt[policies[index]] = acquired }
             }
+            largest = max(largest, trackers.map(\.geometryDeparture).max() ?? 0)
         }
-        return Outcome(attack: presentation.attack, kind: presentation.kind, acquired: points.count >= 2, liveAt: liveAt,
+        return Outcome(attack: presentation.attack, kind: presentation.kind, acquired: acquired >= 2, liveAt: liveAt,
                        largestResidual: largest)
     }
 

@@ -65,7 +65,7 @@ extension FaceCommand {
                 let yaws = own.map { String(format: "%.0f°", $0.face.yawDegrees) }.joined(separator: ", ")
                 print(Output.safe("poses of \(person): yaw \(yaws); nose residual between each two photos: \(pairs.joined(separator: ", "))"))
             }
-            let geometry = PlanarGeometryCue(liveResidual: liveness.geometryResidual)
+            let geometry = liveness.geometryCue
             var outcomes: [LivenessEvaluation.Outcome] = []
             for presentation in evaluation.presentations(from: usable) {
                 let outcome = try evaluation.evaluate(presentation, engine: engine, geometry: geometry)

@@ -59,7 +59,9 @@ public struct LivenessTracker: Sendable {
     public var policy: LivenessPolicy
     public var geometry: PlanarGeometryCue
     public var infrared: InfraredRules
-    private(set) var frames: [FivePoints] = []
+    /// The walk-up's noses in the plane of eyes and mouth (``PlanarGeometryCue/planeNose(_:)``), one per frame,
+    /// the last `geometry.maximumFrames`: computed once as each frame arrives.
+    private(set) var noses: [SIMD2<Double>] = []
     private(set) var infraredLive = 0
     private(set) var infraredAttacks = 0
 
@@ -71,21 +73,24 @@ public struct LivenessTracker: Sendable {
 
     /// Forgets the walk-up (after a decision, or when the face left for longer than the window).
     public mutating func reset() {
-        frames.removeAll()
+        noses.removeAll()
         infraredLive = 0
         infraredAttacks = 0
     }
 
     /// Adds one frame's landmarks and, when the policy uses it, its infrared evidence.
     public mutating func observe(_ points: FivePoints, infrared evidence: InfraredEvidence?) {
-        if policy.needsGeometry {
-            frames.append(points)
-            if frames.count > geometry.maximumFrames { frames.removeFirst(frames.count - geometry.maximumFrames) }
+        if policy.needsGeometry, let nose = PlanarGeometryCue.planeNose(points) {
+            noses.append(nose)
+            if noses.count > geometry.maximumFrames { noses.removeFirst(noses.count - geometry.maximumFrames) }
         }
         if policy.needsInfrared {
             if infrared.verdict(evidence) == .live { infraredLive += 1 } else { infraredAttacks += 1 }
         }
     }
+
+    /// What the geometry cue compares with its threshold over the frames kept (0 when the policy has no geometry).
+    public var geometryDeparture: Double { PlanarGeometryCue.departure(noses: noses) }
 
     /// `live` when every cue of the policy holds, `attack` when one says attack, else `undecided`.
     /// Infrared holds when most infrared frames of the walk-up show a live face (one dark frame from a
@@ -96,7 +101,7 @@ public struct LivenessTracker: Sendable {
             verdicts.append(infraredLive == 0 && infraredAttacks == 0 ? .undecided
                             : infraredLive > infraredAttacks ? .live : infraredAttacks >= 2 || infraredLive == 0 ? .attack : .undecided)
         }
-        if policy.needsGeometry { verdicts.append(geometry.verdict(frames)) }
+        if policy.needsGeometry { verdicts.append(geometry.verdict(noses: noses)) }
         if verdicts.contains(.attack) { return .attack }
         return verdicts.allSatisfy { $0 == .live } ? .live : .undecided
     }

@@ -138,8 +138,10 @@ public struct PlanarGeometryCue: Sendable, Hashable {
 
     /// The largest difference between the mean plane position of the nose in an earlier and a later run of the
     /// frames, over every split of them (0 for fewer than two frames): what the verdict compares with `liveResidual`.
-    public static func departure(_ frames: [FivePoints]) -> Double {
-        let noses = frames.compactMap(planeNose)
+    public static func departure(_ frames: [FivePoints]) -> Double { departure(noses: frames.compactMap(planeNose)) }
+
+    /// ``departure(_:)`` of frames whose nose is already in the plane (``planeNose(_:)``).
+    public static func departure(noses: [SIMD2<Double>]) -> Double {
         guard noses.count >= 2 else { return 0 }
         let total = noses.reduce(SIMD2<Double>(0, 0), +)
         var before = SIMD2<Double>(0, 0), largest = 0.0
@@ -152,9 +154,13 @@ public struct PlanarGeometryCue: Sendable, Hashable {
     }
 
     /// - Returns: `live` once at least `minimumLiveFrames` frames show the nose leaving the plane by `liveResidual`;
-    ///   `attack` when at least `minimumFrames` frames do not; `undecided` before that.
-    public func verdict(_ frames: [FivePoints]) -> LivenessVerdict {
-        if frames.count >= minimumLiveFrames, Self.departure(frames) >= liveResidual { return .live }
-        return frames.count >= minimumFrames ? .attack : .undecided
+    ///   `attack` when at least `minimumFrames` frames do not; `undecided` before that. A frame whose planar points
+    ///   fit no homography is no evidence either way.
+    public func verdict(_ frames: [FivePoints]) -> LivenessVerdict { verdict(noses: frames.compactMap(Self.planeNose)) }
+
+    /// ``verdict(_:)`` of frames whose nose is already in the plane (``planeNose(_:)``).
+    public func verdict(noses: [SIMD2<Double>]) -> LivenessVerdict {
+        if noses.count >= minimumLiveFrames, Self.departure(noses: noses) >= liveResidual { return .live }
+        return noses.count >= minimumFrames ? .attack : .undecided
     }
 }
